@@ -1,0 +1,1 @@
+"""Entry point: settings, the dispatcher factory, middlewares and the command line."""

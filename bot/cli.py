@@ -1,0 +1,227 @@
+"""The `journalbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("journalbot")
+
+
+class CommandError(Exception):
+    """A failure to report to the person in one line, without a traceback."""
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiogram logs every handled update at INFO with user ids; keep that out of normal logs.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="platformdirs")
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server started on demand."""
+    if settings.database_url:
+        return settings.database_url
+    from services.db.embedded import EmbeddedPostgresError, start_embedded
+
+    try:
+        return start_embedded(settings.data_dir)
+    except EmbeddedPostgresError as exc:
+        raise CommandError(str(exc)) from None
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr for long loads."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.stage = ""
+        self.started = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage and self.stage:
+            sys.stderr.write("\n")
+        self.stage = stage
+        share = done / total if total else 1.0
+        filled = int(self.width * share)
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(
+            f"\r{stage:<24} [{'#' * filled}{'.' * (self.width - filled)}] "
+            f"{share:6.1%} {done}/{total}  {elapsed:6.1f}s"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.stage:
+            sys.stderr.write("\n")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from services.db import migrate
+    from services.db.session import create_engine
+
+    engine = create_engine(database_url(settings), pool_size=1)
+    try:
+        if args.db_command == "upgrade":
+            await migrate.upgrade(engine, args.revision)
+            print(f"database at revision {await migrate.current_revision(engine)}")
+        elif args.db_command == "downgrade":
+            await migrate.downgrade(engine, args.revision)
+            print(f"database at revision {await migrate.current_revision(engine) or 'base'}")
+        else:
+            print(await migrate.current_revision(engine) or "base (empty)")
+    except OSError as exc:
+        raise CommandError(f"cannot connect to the database: {exc}") from None
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _seed(
+    settings: Settings, url: str, *, seed: int, students: int | None, replace: bool
+) -> Any:
+    from services import demo
+    from services.db import migrate
+    from services.db.session import create_engine
+
+    engine = create_engine(url, pool_size=2)
+    bar = ProgressBar()
+    try:
+        await migrate.upgrade(engine)
+        return await demo.seed_demo(
+            engine, seed=seed, students=students, progress=bar, replace=replace
+        )
+    except demo.DemoError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        bar.close()
+        await engine.dispose()
+
+
+async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    summary = await _seed(
+        settings,
+        database_url(settings),
+        seed=args.seed,
+        students=args.students,
+        replace=args.replace,
+    )
+    print(f"demo data loaded in {time.monotonic() - started:.1f} s: {summary.describe()}")
+    return 0
+
+
+async def _database_is_empty(url: str) -> bool:
+    from services.demo import has_schools
+
+    from services.db import migrate
+    from services.db.session import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+        return not await has_schools(engine)
+    finally:
+        await engine.dispose()
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import demo as demo_ui
+
+    url = database_url(settings)
+    print(demo_ui.describe_database(settings))
+    if await _database_is_empty(url):
+        print("The database is empty: loading the demo school (about a minute)...")
+        summary = await _seed(settings, url, seed=args.seed, students=None, replace=False)
+        print(f"Demo school ready: {summary.describe()}")
+    else:
+        print("Using the demo school already in the database.")
+    return await demo_ui.run_demo(settings, url)
+
+
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import StartupError, run_bot
+
+    try:
+        await run_bot(settings, database_url(settings))
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journalbot",
+        description="Telegram front end of a school's electronic journal.",
+        epilog="Configuration comes from the environment or .env: BOT_TOKEN, DATABASE_URL, "
+        "TELEGRAM_API_URL, REDIS_URL, WEBHOOK_URL, WEBHOOK_SECRET. Without DATABASE_URL an "
+        "embedded PostgreSQL is started in ./.journalbot.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="run the bot (long polling, or a webhook with WEBHOOK_URL)")
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate back to REVISION")
+    downgrade.add_argument("revision")
+    db_commands.add_parser("current", help="show the schema revision")
+
+    seed = commands.add_parser("seed-demo", help="fill the database with a demo school")
+    seed.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    seed.add_argument(
+        "--students", type=int, default=None, help="a region of this many students (benchmarks)"
+    )
+    seed.add_argument(
+        "--replace", action="store_true", help="delete the journal's data before loading"
+    )
+
+    demo = commands.add_parser("demo", help="try the bot: embedded database, demo school")
+    demo.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "run": cmd_run,
+    "db": cmd_db,
+    "seed-demo": cmd_seed_demo,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"journalbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    try:
+        return asyncio.run(COMMANDS[args.command](settings, args))
+    except CommandError as exc:
+        print(f"journalbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,26 @@
+"""The dispatcher factory that production, the demo and the tests all use."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import LocaleMiddleware, make_i18n
+from bot.middlewares import DbSessionMiddleware
+from handlers import get_routers
+from services.db.session import SessionFactory
+
+
+def create_dispatcher(
+    *,
+    sessionmaker: SessionFactory,
+    i18n: I18n | None = None,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage or MemoryStorage())
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    LocaleMiddleware(i18n or make_i18n()).setup(dispatcher)
+    dispatcher.include_routers(*get_routers())
+    return dispatcher

@@ -1,0 +1,57 @@
+"""Gettext catalogues (ru, en, tt) loaded straight from the .po files with Babel."""
+
+from __future__ import annotations
+
+import gettext
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+LANGUAGES = ("ru", "en", "tt")
+DEFAULT_LOCALE = "ru"
+
+
+class CatalogueI18n(I18n):
+    """aiogram's I18n, compiling the .po catalogues in memory so no build step is needed."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
+            locale = po_path.parent.parent.name
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=locale)
+            buffer = BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            translations[locale] = gettext.GNUTranslations(buffer)
+        return translations
+
+
+def make_i18n(default_locale: str = DEFAULT_LOCALE) -> CatalogueI18n:
+    return CatalogueI18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
+
+
+def pick_language(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The catalogue for Telegram's language_code: ours if we have it, else the default."""
+    if language_code:
+        base = language_code.split("-", 1)[0].lower()
+        if base in LANGUAGES:
+            return base
+    return default
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """The account's chosen language first, then Telegram's language_code, then the default."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        chosen = data.get("account_language")
+        if isinstance(chosen, str) and chosen in LANGUAGES:
+            return chosen
+        user: User | None = data.get("event_from_user")
+        return pick_language(user.language_code if user else None, self.i18n.default_locale)

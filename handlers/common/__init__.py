@@ -1,0 +1,1 @@
+"""Handlers for everyone: /start, /help, and the answer in group chats."""

@@ -1,0 +1,1 @@
+"""Domain services: journal queries, access, notifications and the database layer."""

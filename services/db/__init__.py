@@ -1,0 +1,1 @@
+"""Database layer: models, sessions, the change-capture outbox and the embedded server."""

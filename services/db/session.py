@@ -1,0 +1,36 @@
+"""Engine and session factory."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """An asyncpg engine; JIT is off because the bot's queries are short and JIT only adds lag."""
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        echo=echo,
+        connect_args={"server_settings": {"jit": "off", "application_name": "journalbot"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The same address in the spelling asyncpg.connect() takes."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+# Names the bot layer uses, so that SQLAlchemy itself is imported only under services/.
+Session = AsyncSession
+SessionFactory = async_sessionmaker[AsyncSession]

@@ -1,0 +1,170 @@
+"""Reading side of change capture: claim events in order, wake on NOTIFY, poll as backup."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.db.session import asyncpg_dsn
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "journal_events"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEvent:
+    id: int
+    kind: str
+    table_name: str
+    row_id: int
+    student_id: int | None
+    lesson_id: int | None
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    created_at: datetime
+
+
+_CLAIM = text(
+    """
+    SELECT id, kind, table_name, row_id, student_id, lesson_id, old, new, created_at
+    FROM journal_events
+    WHERE processed_at IS NULL
+    ORDER BY id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+async def claim_batch(connection: AsyncConnection, *, limit: int = 500) -> list[JournalEvent]:
+    """Lock up to `limit` unprocessed events, oldest first, skipping those another consumer holds.
+
+    Call inside a transaction and call `mark_done` in the same one: if the consumer dies before
+    the commit, the locks go with it and the events are claimed again.
+    """
+    rows = (await connection.execute(_CLAIM, {"limit": limit})).all()
+    return [JournalEvent(*row) for row in rows]
+
+
+async def mark_done(connection: AsyncConnection, ids: Sequence[int]) -> None:
+    if ids:
+        await connection.execute(
+            text(
+                "UPDATE journal_events SET processed_at = clock_timestamp() WHERE id = ANY(:ids)"
+            ),
+            {"ids": list(ids)},
+        )
+
+
+async def pending_count(connection: AsyncConnection) -> int:
+    result = await connection.execute(
+        text("SELECT count(*) FROM journal_events WHERE processed_at IS NULL")
+    )
+    return int(result.scalar_one())
+
+
+async def purge_processed(connection: AsyncConnection, *, older_than: timedelta) -> int:
+    """Delete processed events older than `older_than`; returns how many went."""
+    result = await connection.execute(
+        text(
+            "DELETE FROM journal_events WHERE processed_at IS NOT NULL"
+            " AND processed_at < clock_timestamp() - :age"
+        ),
+        {"age": older_than},
+    )
+    return int(result.rowcount)
+
+
+class OutboxListener:
+    """LISTENs on the outbox channel on a dedicated connection and reconnects when it drops."""
+
+    def __init__(self, database_url: str, *, channel: str = CHANNEL) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self._channel = channel
+        self._connection: asyncpg.Connection | None = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._connect()
+
+    async def _connect(self) -> None:
+        try:
+            connection = await asyncpg.connect(self._dsn)
+            await connection.add_listener(self._channel, self._notified)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # The poll fallback keeps events flowing; try to listen again on the next wait.
+            log.warning("outbox listener cannot connect: %s", type(exc).__name__)
+            self._connection = None
+            return
+        self._connection = connection
+        # Anything committed while we were not listening is found by the next claim.
+        self._wake.set()
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - a poll interval
+        """Wait for a notification or `timeout` seconds; True when notified."""
+        if self._connection is None or self._connection.is_closed():
+            await self._connect()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._wake.clear()
+        return True
+
+    async def stop(self) -> None:
+        if self._connection is not None and not self._connection.is_closed():
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await self._connection.close(timeout=5)
+        self._connection = None
+
+
+Handler = Callable[[AsyncConnection, list[JournalEvent]], Awaitable[None]]
+
+
+async def consume_once(engine: AsyncEngine, handler: Handler, *, limit: int = 500) -> int:
+    """Claim one batch, hand it to `handler` within the same transaction, mark it done."""
+    async with engine.begin() as connection:
+        events = await claim_batch(connection, limit=limit)
+        if not events:
+            return 0
+        await handler(connection, events)
+        await mark_done(connection, [event.id for event in events])
+    return len(events)
+
+
+async def consume_forever(
+    engine: AsyncEngine,
+    handler: Handler,
+    *,
+    listener: OutboxListener,
+    stop: asyncio.Event,
+    limit: int = 500,
+    poll_interval: float = 5.0,
+) -> None:
+    """Drain the outbox, then sleep until NOTIFY (or the poll interval) until `stop` is set."""
+    while not stop.is_set():
+        try:
+            handled = await consume_once(engine, handler, limit=limit)
+        except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
+            # The database restarted or the network dropped: nothing is lost, retry shortly.
+            log.warning("outbox consumer: database unavailable (%s)", type(exc).__name__)
+            handled = 0
+            await asyncio.sleep(min(poll_interval, 1.0))
+        if handled:
+            continue
+        await listener.wait(poll_interval)

@@ -1,0 +1,118 @@
+"""Test harness: a real PostgreSQL migrated once, a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.db import migrate
+from services.db.session import asyncpg_dsn, create_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _server_url() -> str:
+    """A server to create the test database on: TEST_DATABASE_URL, DATABASE_URL, else embedded."""
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith(("postgres://", "postgresql://")):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        return url
+    from services.db.embedded import start_embedded
+
+    return start_embedded(ROOT / ".journalbot-test")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A fresh database migrated to head with Alembic, dropped at the end of the session."""
+    try:
+        server = _server_url()
+        admin = await asyncpg.connect(asyncpg_dsn(server))
+    except Exception as exc:
+        # A test run without a database proves nothing: fail loudly in CI, never skip.
+        message = f"no PostgreSQL for the tests: {type(exc).__name__}: {exc}"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.exit(message, returncode=3)
+    name = f"journalbot_test_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server, name)
+    engine = create_engine(url, pool_size=2)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    try:
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions that join the test's transaction: their commits become savepoints."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+TRUNCATE_ORDER_FREE = text(
+    """
+    DO $$
+    DECLARE tables text;
+    BEGIN
+        SELECT string_agg(format('%I', tablename), ', ') INTO tables
+        FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+        EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
+    END $$;
+    """
+)
+
+
+@pytest.fixture
+async def committing_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """For tests that need real commits (NOTIFY, other connections): tables emptied afterwards."""
+    yield engine
+    async with engine.begin() as connection:
+        await connection.execute(TRUNCATE_ORDER_FREE)

@@ -1,0 +1,94 @@
+"""Small builders of journal rows for tests: a school with one class, a lesson, a family."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db import models as m
+
+
+@dataclass(frozen=True)
+class MiniSchool:
+    school_id: int
+    year_id: int
+    period_id: int
+    class_id: int
+    subject_id: int
+    work_kind_id: int
+    teacher_id: int
+    student_id: int
+    guardian_id: int
+    lesson_id: int
+
+
+async def mini_school(
+    session: AsyncSession, *, lesson_day: date = date(2026, 11, 23)
+) -> MiniSchool:
+    """One school, one 7Б class with one student and a guardian, one lesson of algebra."""
+    school = m.School(name="Школа № 1", timezone="Europe/Moscow")
+    session.add(school)
+    await session.flush()
+    year = m.AcademicYear(
+        school_id=school.id,
+        name="2026/2027",
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2027, 5, 31),
+    )
+    session.add(year)
+    await session.flush()
+    period = m.Period(
+        academic_year_id=year.id,
+        kind="quarter",
+        number=2,
+        starts_on=date(2026, 11, 3),
+        ends_on=date(2026, 12, 28),
+    )
+    klass = m.SchoolClass(school_id=school.id, academic_year_id=year.id, grade=7, letter="Б")
+    subject = m.Subject(school_id=school.id, name="Алгебра")
+    kind = m.WorkKind(
+        school_id=school.id, code="test", name="тест", weight=Decimal("1.5"), is_written=True
+    )
+    teacher = m.Staff(school_id=school.id, last_name="Петрова", first_name="Анна")
+    session.add_all([period, klass, subject, kind, teacher])
+    await session.flush()
+    student = m.Student(
+        school_id=school.id, class_id=klass.id, last_name="Иванов", first_name="Миша"
+    )
+    guardian = m.Guardian(last_name="Иванова", first_name="Ольга")
+    session.add_all([student, guardian])
+    await session.flush()
+    lesson = m.Lesson(
+        school_id=school.id,
+        class_id=klass.id,
+        subject_id=subject.id,
+        teacher_id=teacher.id,
+        date=lesson_day,
+        slot=2,
+        starts_at=time(9, 25),
+        ends_at=time(10, 10),
+        room="214",
+    )
+    session.add_all(
+        [
+            m.Guardianship(guardian_id=guardian.id, student_id=student.id),
+            m.Consent(student_id=student.id, guardian_id=guardian.id, given_on=date(2026, 9, 1)),
+            lesson,
+        ]
+    )
+    await session.flush()
+    return MiniSchool(
+        school_id=school.id,
+        year_id=year.id,
+        period_id=period.id,
+        class_id=klass.id,
+        subject_id=subject.id,
+        work_kind_id=kind.id,
+        teacher_id=teacher.id,
+        student_id=student.id,
+        guardian_id=guardian.id,
+        lesson_id=lesson.id,
+    )
