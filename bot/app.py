@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.dispatcher import create_dispatcher
 from bot.i18n import LANGUAGES, make_i18n
+from bot.keys import code_secret
 from bot.settings import Settings
 from services.db import migrate
 from services.db.session import create_engine, create_sessionmaker
@@ -47,6 +48,8 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
         return [
             BotCommand(command="start", description=i18n.gettext("Begin or link an account")),
             BotCommand(command="help", description=i18n.gettext("What the bot can do")),
+            BotCommand(command="language", description=i18n.gettext("Choose the language")),
+            BotCommand(command="logout", description=i18n.gettext("Unlink this account")),
         ]
 
 
@@ -123,7 +126,9 @@ async def run_bot(settings: Settings, database_url: str) -> None:
         await engine.dispose()
         raise StartupError("the database is empty: run `journalbot db upgrade` first")
     i18n = make_i18n(settings.default_locale)
-    dispatcher = create_dispatcher(sessionmaker=create_sessionmaker(engine), i18n=i18n)
+    dispatcher = create_dispatcher(
+        sessionmaker=create_sessionmaker(engine), i18n=i18n, code_secret=code_secret(settings)
+    )
     bot = create_bot(settings, settings.bot_token.get_secret_value())
     try:
         username = await check_bot(bot, settings)

@@ -8,7 +8,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import LocaleMiddleware, make_i18n
-from bot.middlewares import DbSessionMiddleware
+from bot.middlewares import AccountMiddleware, DbSessionMiddleware
 from handlers import get_routers
 from services.db.session import SessionFactory
 
@@ -17,10 +17,13 @@ def create_dispatcher(
     *,
     sessionmaker: SessionFactory,
     i18n: I18n | None = None,
+    code_secret: bytes,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage or MemoryStorage())
+    """Handlers receive `session`, `i18n`, `code_secret` and the account's preferences."""
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), code_secret=code_secret)
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(AccountMiddleware())
     LocaleMiddleware(i18n or make_i18n()).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     return dispatcher

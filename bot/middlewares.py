@@ -1,4 +1,4 @@
-"""Outer middleware that hands each update a database session."""
+"""Outer middlewares: a database session per update, and the account's stored language."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, User
 
-from services.db.session import SessionFactory
+from services import accounts
+from services.db.session import Session, SessionFactory
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -26,3 +27,20 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.sessionmaker() as session:
             data["session"] = session
             return await handler(event, data)
+
+
+class AccountMiddleware(BaseMiddleware):
+    """Looks up the sender's stored preferences so replies use their chosen language."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        session: Session = data["session"]
+        found = await accounts.prefs(session, user.id) if user is not None else None
+        data["account_prefs"] = found
+        data["account_language"] = found.language if found else None
+        return await handler(event, data)

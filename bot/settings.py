@@ -86,7 +86,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {reason}") from None
     if settings.webhook_url and settings.webhook_secret is None:
         raise SettingsError("WEBHOOK_SECRET: required when WEBHOOK_URL is set")
     if settings.telegram_api_url is None:

@@ -7,6 +7,6 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Every router of the bot, in the order the dispatcher tries them."""
-    from handlers.common import group, start
+    from handlers.common import fallback, group, phone, start
 
-    return [group.router, start.router]
+    return [group.router, start.router, phone.router, fallback.router]

@@ -1,14 +1,28 @@
-"""/start and /help."""
+"""/start, /help, linking by code or phone, /logout and /language."""
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
-from aiogram.types import Message
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_time
+
+from bot.i18n import pick_language
+from handlers.keyboards import LanguageCb, language_keyboard, main_menu
+from services import access, accounts, linking
+from services.accounts import AccountPrefs
+from services.db.session import Session
+from services.linking import LinkResult, Outcome
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
 
 
 def welcome_text() -> str:
@@ -25,17 +39,191 @@ def help_text() -> str:
     return _(
         "<b>What I can do</b>\n"
         "/start: begin, or link your account with the school's code\n"
-        "/help: this help\n\n"
+        "/help: this help\n"
+        "/language: choose the language\n"
+        "/logout: unlink this Telegram account\n\n"
         "Your data are shown only to you: you need the access code from the school's journal "
         "administrator or the class teacher to link your account."
     )
 
 
+def _who_text(view: access.Overview) -> str:
+    lines: list[str] = []
+    if view.children:
+        own = [c for c in view.children if c.relation is access.Relation.SELF]
+        kids = [c for c in view.children if c.relation is access.Relation.GUARDIAN]
+        if kids:
+            lines.append(_("You are linked as a parent of:"))
+            lines.extend(f"• {html.escape(c.name)}, {html.escape(c.class_label)}" for c in kids)
+        if own:
+            lines.append(
+                _("You are linked as a student: {name}, class {label}.").format(
+                    name=html.escape(own[0].name), label=html.escape(own[0].class_label)
+                )
+            )
+    if view.staff_names:
+        lines.append(
+            _("You are linked as a member of staff: {name}.").format(
+                name=html.escape(", ".join(view.staff_names))
+            )
+        )
+    if view.awaiting_consent:
+        lines.append(
+            _(
+                "The school has no consent record for: {names}. Their data will appear once "
+                "the school registers a parent's written consent; please ask the class teacher."
+            ).format(names=html.escape(", ".join(view.awaiting_consent)))
+        )
+    return "\n".join(lines)
+
+
+async def show_linked(message: Message, session: Session, account_id: int) -> bool:
+    """Greet a linked account with who it is and its menu; False when it is not linked."""
+    view = await access.overview(session, account_id)
+    if not view.identity.is_linked:
+        return False
+    await message.answer(_who_text(view), reply_markup=main_menu(view.identity, view.children))
+    return True
+
+
+def _local_time(moment: datetime, prefs: AccountPrefs | None, locale: str) -> str:
+    zone = ZoneInfo(prefs.timezone) if prefs and prefs.timezone else ZoneInfo("Europe/Moscow")
+    return format_time(moment.astimezone(zone), format="short", locale=locale)
+
+
+def _failure_text(result: LinkResult, prefs: AccountPrefs | None, locale: str) -> str:
+    if result.outcome is Outcome.LOCKED and result.locked_until is not None:
+        return _(
+            "Too many wrong codes. For your safety, code entry is locked until {time}. "
+            "If you have lost your code, ask the class teacher for a new one."
+        ).format(time=_local_time(result.locked_until, prefs, locale))
+    if result.outcome is Outcome.BUSY:
+        return _("Too many attempts right now. Please try again in a few minutes.")
+    if result.outcome is Outcome.EXPIRED:
+        return _("This code has expired. Please ask the class teacher for a new one.")
+    if result.outcome is Outcome.USED:
+        return _(
+            "This code has already been used. If it was not you, please tell the school "
+            "at once: they will block it and give you a new one."
+        )
+    if result.outcome is Outcome.CONSENT_MISSING:
+        return _(
+            "The school has no record of a parent's written consent to process the child's "
+            "data, so I cannot link this account yet. Please ask the school to register the "
+            "consent, then send the code again: it stays valid."
+        )
+    left = result.attempts_left or 0
+    return ngettext(
+        "This code is not valid. Please check it and try again: {n} attempt left.",
+        "This code is not valid. Please check it and try again: {n} attempts left.",
+        left,
+    ).format(n=left)
+
+
+async def redeem_and_reply(
+    message: Message,
+    session: Session,
+    text: str,
+    *,
+    code_secret: bytes,
+    account_prefs: AccountPrefs | None,
+    i18n: I18n,
+) -> None:
+    user = message.from_user
+    assert user is not None
+    result = await linking.redeem(
+        session,
+        account_id=user.id,
+        chat_id=message.chat.id,
+        text=text,
+        secret=code_secret,
+        now=datetime.now(UTC),
+        language=pick_language(user.language_code, i18n.default_locale),
+    )
+    if result.outcome is Outcome.LINKED:
+        await message.answer(_("Done! Your account is linked."))
+        await show_linked(message, session, user.id)
+        return
+    await message.answer(_failure_text(result, account_prefs, i18n.current_locale))
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_code(
+    message: Message,
+    command: CommandObject,
+    *,
+    session: Session,
+    code_secret: bytes,
+    account_prefs: AccountPrefs | None,
+    i18n: I18n,
+) -> None:
+    await redeem_and_reply(
+        message,
+        session,
+        command.args or "",
+        code_secret=code_secret,
+        account_prefs=account_prefs,
+        i18n=i18n,
+    )
+
+
 @router.message(CommandStart())
-async def start(message: Message) -> None:
-    await message.answer(welcome_text())
+async def start(message: Message, session: Session, i18n: I18n) -> None:
+    user = message.from_user
+    assert user is not None
+    await linking.ensure_account(
+        session,
+        account_id=user.id,
+        chat_id=message.chat.id,
+        language=pick_language(user.language_code, i18n.default_locale),
+    )
+    await session.commit()
+    if not await show_linked(message, session, user.id):
+        await message.answer(welcome_text(), reply_markup=ReplyKeyboardRemove())
 
 
 @router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(help_text())
+
+
+@router.message(Command("logout"))
+async def logout(message: Message, session: Session) -> None:
+    user = message.from_user
+    assert user is not None
+    ended = await linking.logout(session, account_id=user.id, now=datetime.now(UTC))
+    if ended:
+        text = _(
+            "This Telegram account is unlinked: nothing from the journal is shown here any "
+            "more. To link it again, send a new code from the school."
+        )
+    else:
+        text = _("This Telegram account is not linked to anybody.")
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+
+
+@router.message(Command("language"))
+async def language(message: Message) -> None:
+    await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
+
+
+@router.callback_query(LanguageCb.filter())
+async def language_chosen(
+    query: CallbackQuery, callback_data: LanguageCb, session: Session, i18n: I18n
+) -> None:
+    if callback_data.code not in i18n.available_locales:
+        await query.answer(_("This language is not available."), show_alert=True)
+        return
+    user = query.from_user
+    if query.message is None or query.message.chat is None:
+        await query.answer()
+        return
+    await linking.ensure_account(
+        session, account_id=user.id, chat_id=query.message.chat.id, language=None
+    )
+    await accounts.set_language(session, account_id=user.id, language=callback_data.code)
+    i18n.current_locale = callback_data.code
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Language: English."))
+        await show_linked(query.message, session, user.id)

@@ -1,0 +1,60 @@
+"""Last in line: text that no screen took, a code attempt from an unlinked account."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common.start import redeem_and_reply
+from handlers.keyboards import main_menu
+from services import access, linking
+from services.accounts import AccountPrefs
+from services.db.session import Session
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(F.text, ~F.text.startswith("/"))
+async def text_from_stranger(
+    message: Message,
+    session: Session,
+    code_secret: bytes,
+    account_prefs: AccountPrefs | None,
+    i18n: I18n,
+) -> None:
+    """Any text: for an unlinked account, a code attempt when it looks like one."""
+    user = message.from_user
+    assert user is not None and message.text is not None
+    view = await access.overview(session, user.id)
+    if view.identity.is_linked:
+        await message.answer(
+            _("I did not understand that. Please use the menu buttons below, or /help."),
+            reply_markup=main_menu(view.identity, view.children),
+        )
+        return
+    if linking.normalize_code(message.text) is None:
+        await message.answer(
+            _(
+                "That does not look like an access code. A code has 10 letters and digits, "
+                "like ABCDE-FGH23. Please send the code from the school's slip."
+            )
+        )
+        return
+    await redeem_and_reply(
+        message,
+        session,
+        message.text,
+        code_secret=code_secret,
+        account_prefs=account_prefs,
+        i18n=i18n,
+    )
+
+
+@router.message()
+async def anything_else(message: Message) -> None:
+    await message.answer(
+        _("I understand text messages and the menu buttons only. Please use /help.")
+    )

@@ -1,0 +1,88 @@
+"""Linking by sharing one's own phone number, where the school allows it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import pick_language
+from handlers.common.start import show_linked
+from handlers.keyboards import contact_keyboard
+from services import linking
+from services.db.session import Session
+from services.linking import Outcome
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("phone"))
+async def offer_phone(message: Message, session: Session) -> None:
+    if not await linking.phone_login_enabled(session):
+        await message.answer(
+            _("Linking by phone number is not available. Please send the code from the school.")
+        )
+        return
+    await message.answer(
+        _(
+            "Press the button below to share your phone number. I will find it in the "
+            "school's journal and link your account."
+        ),
+        reply_markup=contact_keyboard(),
+    )
+
+
+@router.message(F.contact)
+async def contact_shared(message: Message, session: Session, i18n: I18n) -> None:
+    user = message.from_user
+    contact = message.contact
+    assert user is not None and contact is not None
+    # Only a contact sent with the button carries the sender's own user id: anybody can
+    # forward somebody else's card, and that must never link an account.
+    if contact.user_id != user.id:
+        await message.answer(
+            _("Please share your own number with the button below, not somebody else's."),
+            reply_markup=contact_keyboard(),
+        )
+        return
+    if not await linking.phone_login_enabled(session):
+        await message.answer(
+            _("Linking by phone number is not available. Please send the code from the school."),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
+    result = await linking.link_by_phone(
+        session,
+        account_id=user.id,
+        chat_id=message.chat.id,
+        phone=contact.phone_number,
+        now=datetime.now(UTC),
+        language=pick_language(user.language_code, i18n.default_locale),
+    )
+    if result.outcome is Outcome.LINKED:
+        await message.answer(
+            _("Done! Your account is linked."), reply_markup=ReplyKeyboardRemove()
+        )
+        await show_linked(message, session, user.id)
+    elif result.outcome is Outcome.CONSENT_MISSING:
+        await message.answer(
+            _(
+                "The school has no record of a parent's written consent to process the child's "
+                "data, so I cannot link this account yet. Please ask the school to register the "
+                "consent, then try again."
+            ),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+    else:
+        await message.answer(
+            _(
+                "I could not find this phone number in the school's journal. Please send the "
+                "access code from the school instead."
+            ),
+            reply_markup=ReplyKeyboardRemove(),
+        )

@@ -1,0 +1,52 @@
+"""The Telegram account: language, time zone, the chosen child."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db import models as m
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPrefs:
+    language: str | None
+    timezone: str | None
+    selected_student_id: int | None
+
+
+async def prefs(session: AsyncSession, account_id: int) -> AccountPrefs | None:
+    row = (
+        await session.execute(
+            select(
+                m.TelegramAccount.language,
+                m.TelegramAccount.timezone,
+                m.TelegramAccount.selected_student_id,
+            ).where(m.TelegramAccount.id == account_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return AccountPrefs(language=row[0], timezone=row[1], selected_student_id=row[2])
+
+
+async def set_language(session: AsyncSession, *, account_id: int, language: str) -> None:
+    """Store the account's language (own account only). Commits."""
+    await session.execute(
+        update(m.TelegramAccount)
+        .where(m.TelegramAccount.id == account_id)
+        .values(language=language)
+    )
+    await session.commit()
+
+
+async def select_student(session: AsyncSession, *, account_id: int, student_id: int) -> None:
+    """Remember the child a guardian is looking at. The caller has checked access. Commits."""
+    await session.execute(
+        update(m.TelegramAccount)
+        .where(m.TelegramAccount.id == account_id)
+        .values(selected_student_id=student_id)
+    )
+    await session.commit()
