@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,23 +19,40 @@ LANGUAGES = ("ru", "en", "tt")
 DEFAULT_LOCALE = "ru"
 
 
+def load_catalogues(
+    path: Path = LOCALES_DIR, domain: str = "messages"
+) -> dict[str, gettext.GNUTranslations]:
+    """Compile the .po catalogues in memory, so no build step (and no .mo in git) is needed."""
+    translations: dict[str, gettext.GNUTranslations] = {}
+    for po_path in sorted(path.glob(f"*/LC_MESSAGES/{domain}.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        translations[locale] = gettext.GNUTranslations(buffer)
+    return translations
+
+
 class CatalogueI18n(I18n):
-    """aiogram's I18n, compiling the .po catalogues in memory so no build step is needed."""
+    """aiogram's I18n over the .po catalogues."""
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            locale = po_path.parent.parent.name
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=locale)
-            buffer = BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations[locale] = gettext.GNUTranslations(buffer)
-        return translations
+        return load_catalogues(self.path, self.domain)
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram keeps the current instance in a context variable per class, and
+        # `gettext as _` reads the one of I18n itself: set that one, not ours.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
-def make_i18n(default_locale: str = DEFAULT_LOCALE) -> CatalogueI18n:
+def make_i18n(default_locale: str = DEFAULT_LOCALE) -> I18n:
     return CatalogueI18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
 
 

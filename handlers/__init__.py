@@ -9,4 +9,9 @@ def get_routers() -> list[Router]:
     """Every router of the bot, in the order the dispatcher tries them."""
     from handlers.common import fallback, group, phone, start
 
-    return [group.router, start.router, phone.router, fallback.router]
+    routers = [group.router, start.router, phone.router, fallback.router]
+    for router in routers:
+        # Routers are module-level (aiogram's idiom); tests and the demo build a new
+        # dispatcher more than once per process, and aiogram allows one parent per router.
+        router._parent_router = None
+    return routers

@@ -10,9 +10,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from aiogram import Bot, Dispatcher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import create_bot
+from bot.dispatcher import create_dispatcher
+from bot.fake_api import FakeBotAPI
+from bot.i18n import make_i18n
+from bot.settings import Settings
 from services.db import migrate
 from services.db.session import asyncpg_dsn, create_engine
 
@@ -116,3 +122,29 @@ async def committing_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     yield engine
     async with engine.begin() as connection:
         await connection.execute(TRUNCATE_ORDER_FREE)
+
+
+# --- the bot side ------------------------------------------------------------------------
+
+TEST_TOKEN = "123456789:TEST-token-for-the-fake-bot-api"
+CODE_SECRET = b"tests-code-secret"
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API over real HTTP that records every request."""
+    async with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def bot(fake_api: FakeBotAPI) -> AsyncIterator[Bot]:
+    bot = create_bot(Settings(telegram_api_url=fake_api.url), TEST_TOKEN)
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+def dispatcher(sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
+    """The production wiring over the test's transaction."""
+    return create_dispatcher(sessionmaker=sessionmaker, i18n=make_i18n(), code_secret=CODE_SECRET)

@@ -92,3 +92,76 @@ async def mini_school(
         guardian_id=guardian.id,
         lesson_id=lesson.id,
     )
+
+
+async def add_class(session: AsyncSession, school: MiniSchool, grade: int, letter: str) -> int:
+    klass = m.SchoolClass(
+        school_id=school.school_id, academic_year_id=school.year_id, grade=grade, letter=letter
+    )
+    session.add(klass)
+    await session.flush()
+    return klass.id
+
+
+async def add_student(
+    session: AsyncSession,
+    school: MiniSchool,
+    *,
+    class_id: int,
+    first_name: str,
+    last_name: str = "Иванова",
+    guardian_id: int | None = None,
+    consent: bool = True,
+    phone: str | None = None,
+) -> int:
+    student = m.Student(
+        school_id=school.school_id,
+        class_id=class_id,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+    )
+    session.add(student)
+    await session.flush()
+    if guardian_id is not None:
+        session.add(m.Guardianship(guardian_id=guardian_id, student_id=student.id))
+    if consent:
+        session.add(m.Consent(student_id=student.id, given_on=date(2026, 9, 1)))
+    await session.flush()
+    return student.id
+
+
+async def add_guardian(
+    session: AsyncSession, *, first_name: str, last_name: str, phone: str | None = None
+) -> int:
+    guardian = m.Guardian(first_name=first_name, last_name=last_name, phone=phone)
+    session.add(guardian)
+    await session.flush()
+    return guardian.id
+
+
+async def add_staff(
+    session: AsyncSession,
+    school: MiniSchool,
+    *,
+    first_name: str,
+    last_name: str,
+    roles: tuple[str, ...] = ("subject_teacher",),
+    class_id: int | None = None,
+    phone: str | None = None,
+) -> int:
+    staff = m.Staff(
+        school_id=school.school_id, first_name=first_name, last_name=last_name, phone=phone
+    )
+    session.add(staff)
+    await session.flush()
+    for role in roles:
+        session.add(
+            m.StaffRoleAssignment(
+                staff_id=staff.id,
+                role=role,
+                class_id=class_id if role == "class_teacher" else None,
+            )
+        )
+    await session.flush()
+    return staff.id

@@ -14,8 +14,16 @@ TOKEN = "123456789:AAAbbbCCCdddEEEfffGGGhhhIIIjjj"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "WEBHOOK_URL",
-                 "WEBHOOK_SECRET", "REDIS_URL", "DEFAULT_TIMEZONE", "DEFAULT_LOCALE"):
+    for name in (
+        "BOT_TOKEN",
+        "DATABASE_URL",
+        "TELEGRAM_API_URL",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "REDIS_URL",
+        "DEFAULT_TIMEZONE",
+        "DEFAULT_LOCALE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
 
@@ -63,7 +71,7 @@ def test_bad_value_names_the_variable(
 
 def test_webhook_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.school.example")
-    with pytest.raises(SettingsError, match="^WEBHOOK_SECRET:"):
+    with pytest.raises(SettingsError, match=r"^WEBHOOK_SECRET:"):
         load_settings()
 
 

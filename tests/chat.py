@@ -1,0 +1,149 @@
+"""Drive whole conversations through the real dispatcher and read what the bot sent."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from bot.fake_api import FakeBotAPI, Request
+
+_update_ids = itertools.count(1)
+_message_ids = itertools.count(1000)
+
+
+@dataclass
+class Reply:
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        markup = self.params.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+        return [[b if isinstance(b, dict) else {"text": b} for b in row] for row in rows]
+
+    def button_texts(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+    def callback(self, text_part: str) -> str:
+        for row in self.buttons:
+            for button in row:
+                if text_part in button["text"] and "callback_data" in button:
+                    return str(button["callback_data"])
+        raise AssertionError(f"no button {text_part!r} in {self.button_texts()}")
+
+
+@dataclass
+class Chat:
+    """One Telegram user in a private chat (or a group) with the bot."""
+
+    dispatcher: Dispatcher
+    bot: Bot
+    api: FakeBotAPI
+    user_id: int
+    language_code: str = "ru"
+    chat_type: str = "private"
+    chat_id: int | None = None
+    first_name: str = "Тест"
+    seen: int = field(default=0)
+
+    def _user(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+
+    def _chat(self) -> dict[str, Any]:
+        chat_id = self.chat_id if self.chat_id is not None else self.user_id
+        chat: dict[str, Any] = {"id": chat_id, "type": self.chat_type}
+        if self.chat_type == "private":
+            chat["first_name"] = self.first_name
+        else:
+            chat["title"] = "Родители 7Б"
+        return chat
+
+    async def _feed(self, payload: dict[str, Any]) -> list[Reply]:
+        self.seen = len(self.api.requests)
+        update = Update.model_validate(
+            {"update_id": next(_update_ids), **payload}, context={"bot": self.bot}
+        )
+        await self.dispatcher.feed_update(self.bot, update)
+        return self.replies()
+
+    def replies(self) -> list[Reply]:
+        """What the bot sent since the last update, answerCallbackQuery included."""
+        new: list[Request] = self.api.requests[self.seen :]
+        return [Reply(r.method, r.params) for r in new]
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(_message_ids),
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": self._chat(),
+            "from": self._user(),
+            **content,
+        }
+
+    async def send(self, text: str) -> list[Reply]:
+        entities = []
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            entities = [{"type": "bot_command", "offset": 0, "length": length}]
+        return await self._feed({"message": self._message(text=text, entities=entities)})
+
+    async def send_contact(self, phone: str, *, user_id: int | None = None) -> list[Reply]:
+        contact = {
+            "phone_number": phone,
+            "first_name": self.first_name,
+            "user_id": self.user_id if user_id is None else user_id,
+        }
+        return await self._feed({"message": self._message(contact=contact)})
+
+    async def send_sticker(self) -> list[Reply]:
+        sticker = {
+            "file_id": "CAACAgIAAxk",
+            "file_unique_id": "AgAD",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return await self._feed({"message": self._message(sticker=sticker)})
+
+    async def press(self, data: str, *, message_id: int = 1) -> list[Reply]:
+        message = {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": self._chat(),
+            "from": {"id": 1, "is_bot": True, "first_name": "Journal"},
+            "text": "…",
+        }
+        query = {
+            "id": str(next(_update_ids)),
+            "from": self._user(),
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        }
+        return await self._feed({"callback_query": query})
+
+
+def texts(replies: list[Reply]) -> list[str]:
+    """The texts of the messages (and edits) among the replies."""
+    return [r.text for r in replies if r.method in {"sendMessage", "editMessageText"}]
+
+
+def joined(replies: list[Reply]) -> str:
+    return "\n".join(texts(replies))

@@ -1,0 +1,331 @@
+"""Linking flows, fed as whole conversations through create_dispatcher() and the fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from aiogram import Bot, Dispatcher
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.fake_api import FakeBotAPI
+from services import linking
+from services.db import models as m
+from services.linking import PersonId, PersonKind
+from tests.chat import Chat, joined
+from tests.conftest import CODE_SECRET
+from tests.factories import (
+    MiniSchool,
+    add_class,
+    add_guardian,
+    add_staff,
+    add_student,
+    mini_school,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class World:
+    school: MiniSchool
+    mother: int  # guardian of Миша (7Б) and Аня (3А)
+    anya: int
+    other_guardian: int  # another family
+    other_child: int
+    no_consent_child: int
+    no_consent_guardian: int
+    teacher: int
+    class_teacher: int  # of 7Б
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> World:
+    school = await mini_school(session)
+    class_3a = await add_class(session, school, 3, "А")
+    anya = await add_student(
+        session, school, class_id=class_3a, first_name="Аня", guardian_id=school.guardian_id
+    )
+    other_guardian = await add_guardian(session, first_name="Пётр", last_name="Сидоров")
+    other_child = await add_student(
+        session,
+        school,
+        class_id=school.class_id,
+        first_name="Петя",
+        last_name="Сидоров",
+        guardian_id=other_guardian,
+    )
+    no_consent_guardian = await add_guardian(session, first_name="Нина", last_name="Орлова")
+    no_consent_child = await add_student(
+        session,
+        school,
+        class_id=class_3a,
+        first_name="Оля",
+        last_name="Орлова",
+        guardian_id=no_consent_guardian,
+        consent=False,
+    )
+    class_teacher = await add_staff(
+        session,
+        school,
+        first_name="Вера",
+        last_name="Кузнецова",
+        roles=("subject_teacher", "class_teacher"),
+        class_id=school.class_id,
+    )
+    await session.commit()
+    return World(
+        school,
+        school.guardian_id,
+        anya,
+        other_guardian,
+        other_child,
+        no_consent_child,
+        no_consent_guardian,
+        school.teacher_id,
+        class_teacher,
+    )
+
+
+async def issue(
+    session: AsyncSession,
+    person: PersonId,
+    *,
+    now: datetime = NOW,
+    ttl: timedelta = linking.DEFAULT_TTL,
+) -> str:
+    [issued] = await linking.issue_for_person(
+        session, person=person, secret=CODE_SECRET, now=now, ttl=ttl
+    )
+    await session.commit()
+    return issued.code
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
+    def make(user_id: int = 5001, **kwargs: object) -> Chat:
+        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+async def links_of(session: AsyncSession, account_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(m.AccountLink)
+        .where(m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None))
+    )
+    return int(count or 0)
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_deep_link_links_a_guardian_of_two_children(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
+    parent = chat()
+    replies = await parent.send(f"/start {code}")
+    text = joined(replies)
+    assert "Аккаунт привязан" in text
+    assert "Миша Иванов, 7Б" in text and "Аня Иванова, 3А" in text
+    assert "Петя" not in text
+    menu = replies[-1].button_texts()
+    assert "📘 Отметки" in menu and "👥 Другой ребёнок" in menu
+    assert await links_of(session, parent.user_id) == 1
+    used = await session.scalar(select(m.ActivationCode.used_at))
+    assert used is not None
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_typed_code_with_dashes_and_lower_case_links_a_student(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.STUDENT, world.school.student_id))
+    student = chat(6001, language_code="en")
+    welcome = joined(await student.send("/start"))
+    assert "send me the access code" in welcome
+    typed = f"{code[:5].lower()}-{code[5:]}"
+    text = joined(await student.send(typed))
+    assert "linked as a student: Миша Иванов, class 7Б" in text
+    menu = student.replies()[-1].button_texts()
+    assert "👥 Switch child" not in menu
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_staff_code_links_a_teacher_with_roles(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.STAFF, world.class_teacher))
+    teacher = chat(7001)
+    replies = await teacher.send(f"/start {code}")
+    assert "Вера Кузнецова" in joined(replies)
+    assert "🏫 Мой класс" in replies[-1].button_texts()
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_wrong_expired_and_used_codes(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    stranger = chat(8001)
+    assert "не похоже на код" in joined(await stranger.send("привет"))
+    assert "Код не подходит" in joined(await stranger.send("ABCDE-FGHJK"))
+    assert "осталось 4 попытки" in joined(stranger.replies())
+
+    expired = await issue(
+        session, PersonId(PersonKind.STUDENT, world.other_child), now=NOW - timedelta(days=20)
+    )
+    assert "истёк" in joined(await stranger.send(expired))
+
+    used = await issue(session, PersonId(PersonKind.GUARDIAN, world.other_guardian))
+    assert "привязан" in joined(await chat(8002).send(used))
+    assert "уже использован" in joined(await stranger.send(used))
+    assert await links_of(session, stranger.user_id) == 0
+
+
+async def test_lockout_after_five_wrong_codes_and_its_end(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    with time_machine.travel(NOW, tick=False) as clock:
+        code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
+        guesser = chat(9001)
+        for _ in range(4):
+            await guesser.send("ZZZZZ-ZZZZZ")
+        locked = joined(await guesser.send("ZZZZZ-ZZZZY"))
+        assert "заблокирован до 13:00" in locked  # 09:00 UTC + 1 h in Moscow time
+        # Even the right code is refused while locked, and nothing is linked.
+        assert "заблокирован" in joined(await guesser.send(code))
+        assert await links_of(session, guesser.user_id) == 0
+        clock.shift(timedelta(hours=1, minutes=1))
+        assert "привязан" in joined(await guesser.send(code))
+    actions = (
+        await session.scalars(select(m.AuditEntry.action).where(m.AuditEntry.account_id == 9001))
+    ).all()
+    assert actions.count("code_failed") == 5
+    assert "code_locked" in actions and "linked" in actions
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_student_without_consent_cannot_be_linked(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.STUDENT, world.no_consent_child))
+    text = joined(await chat(9101).send(f"/start {code}"))
+    assert "согласии" in text
+    assert await links_of(session, 9101) == 0
+    # The code is not spent: it works once the school registers the consent.
+    session.add(m.Consent(student_id=world.no_consent_child, given_on=NOW.date()))
+    await session.commit()
+    assert "привязан" in joined(await chat(9101).send(code))
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_guardian_whose_only_child_lacks_consent_is_told_to_ask_the_school(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.GUARDIAN, world.no_consent_guardian))
+    text = joined(await chat(9102).send(code))
+    assert "согласии" in text and "попросите школу" in text.lower()
+    assert await links_of(session, 9102) == 0
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_logout_unlinks_and_hides_everything(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
+    parent = chat(9201)
+    await parent.send(code)
+    assert await links_of(session, 9201) == 1
+    assert "отвязан" in joined(await parent.send("/logout"))
+    assert await links_of(session, 9201) == 0
+    assert "код доступа" in joined(await parent.send("/start"))
+    assert "не привязан" in joined(await parent.send("/logout"))
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_admin_revoke_takes_effect_on_the_next_update(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    person = PersonId(PersonKind.GUARDIAN, world.mother)
+    parent = chat(9301)
+    await parent.send(await issue(session, person))
+    second_phone = chat(9302)
+    await second_phone.send(await issue(session, person))
+    spare = await issue(session, person)  # an unused slip, revoked along with the links
+    ended = await linking.revoke_person(session, person=person, now=NOW)
+    assert ended == 2
+    assert "код доступа" in joined(await parent.send("/start"))
+    assert "код доступа" in joined(await second_phone.send("/start"))
+    assert "не подходит" in joined(await chat(9303).send(spare))
+
+
+async def test_group_chat_gets_nothing_but_a_pointer_to_private(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
+    group = chat(9401, chat_type="group", chat_id=-100123)
+    for text in ("/start", f"/start {code}", code, "/help"):
+        reply = joined(await group.send(text))
+        assert reply == "Я работаю только в личном чате. Откройте чат со мной, чтобы продолжить."
+    assert await links_of(session, 9401) == 0
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_language_is_chosen_and_remembered(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    user = chat(9501, language_code="ru")
+    replies = await user.send("/language")
+    data = replies[-1].callback("Татарча")
+    await user.press(data)
+    assert "Тел: татарча" in joined(user.replies())
+    assert "керү коды" in joined(await user.send("/start"))
+    account = await session.get(m.TelegramAccount, 9501)
+    assert account is not None and account.language == "tt"
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_phone_login_only_with_own_contact_and_school_switch(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    guardian = await session.get(m.Guardian, world.other_guardian)
+    assert guardian is not None
+    guardian.phone = "+79161234567"
+    await session.commit()
+    user = chat(9601)
+    assert "недоступна" in joined(await user.send("/phone"))
+    school = await session.get(m.School, world.school.school_id)
+    assert school is not None
+    school.overrides = {"phone_login": True}
+    await session.commit()
+    assert "поделиться" in joined(await user.send("/phone")).lower()
+    # Somebody else's contact card never links.
+    assert "свой номер" in joined(await user.send_contact("+79161234567", user_id=4242))
+    assert await links_of(session, 9601) == 0
+    assert "не нашёл" in joined(await user.send_contact("+79990000000"))
+    text = joined(await user.send_contact("89161234567"))
+    assert "привязан" in text and "Петя Сидоров" in text
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_codes_are_stored_only_as_hmac_and_are_well_formed(
+    session: AsyncSession, world: World
+) -> None:
+    issued = await linking.issue_for_class(
+        session, label="7б", secret=CODE_SECRET, now=NOW, school_id=world.school.school_id
+    )
+    people = {str(i.person) for i in issued}
+    assert f"student:{world.school.student_id}" in people
+    assert f"guardian:{world.mother}" in people and f"guardian:{world.other_guardian}" in people
+    for slip in issued:
+        assert len(slip.code) == 10 and set(slip.code) <= set(linking.ALPHABET)
+        assert not set(slip.code) & set("01OIL")
+        assert slip.expires_at == NOW + timedelta(days=14)
+    hashes = (await session.scalars(select(m.ActivationCode.code_hash))).all()
+    assert len(hashes) == len(issued)
+    assert all(slip.code.encode() not in h for slip in issued for h in hashes)
+    assert {linking.hash_code(CODE_SECRET, s.code) for s in issued} == set(hashes)
