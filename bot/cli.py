@@ -28,6 +28,7 @@ def setup_logging(level: str) -> None:
     )
     # aiogram logs every handled update at INFO with user ids; keep that out of normal logs.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="platformdirs")
 
 
@@ -128,10 +129,9 @@ async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _database_is_empty(url: str) -> bool:
-    from services.demo import has_schools
-
     from services.db import migrate
     from services.db.session import create_engine
+    from services.demo import has_schools
 
     engine = create_engine(url, pool_size=1)
     try:

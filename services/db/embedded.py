@@ -22,13 +22,13 @@ def start_embedded(data_dir: Path) -> str:
     The server listens on a Unix socket only, so it never clashes with a system PostgreSQL on
     port 5432. Data stays between runs; the server stops when the last process using it exits.
     """
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+    warnings.filterwarnings("ignore", module="platformdirs")
     try:
         from pgserver.postgres_server import get_server
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise EmbeddedPostgresError("the pgserver package is not installed") from exc
 
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
-    warnings.filterwarnings("ignore", module="platformdirs")
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
