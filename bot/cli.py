@@ -29,6 +29,7 @@ def setup_logging(level: str) -> None:
     # aiogram logs every handled update at INFO with user ids; keep that out of normal logs.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="platformdirs")
 
 

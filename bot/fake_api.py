@@ -271,6 +271,10 @@ class FakeBotAPI:
                     )
                 else:
                     params[part.name] = _decode(await part.text())
+            # aiogram names the file part and refers to it as attach://<name>.
+            for key, value in list(params.items()):
+                if isinstance(value, str) and value.startswith("attach://"):
+                    params[key] = params.pop(value.removeprefix("attach://"), value)
             return params
         form = await request.post()
         for key, value in form.items():
