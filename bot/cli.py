@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 import warnings
+from pathlib import Path
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -166,6 +167,157 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot_username:
+        return settings.bot_username
+    if settings.bot_token is None:
+        return None
+    from bot.app import StartupError, check_bot, create_bot
+
+    bot = create_bot(settings, settings.bot_token.get_secret_value())
+    try:
+        return await check_bot(bot, settings)
+    except StartupError:
+        return None
+    finally:
+        await bot.session.close()
+
+
+async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.keys import code_secret
+    from services import linking
+    from services.db.session import create_engine, create_sessionmaker
+
+    username = await _bot_username(settings)
+    if args.pdf and not username:
+        raise CommandError("--pdf needs the bot's username: set BOT_USERNAME (or BOT_TOKEN)")
+    engine = create_engine(database_url(settings), pool_size=1)
+    now = datetime.now(UTC)
+    ttl = timedelta(days=args.days)
+    secret = code_secret(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            try:
+                if args.person:
+                    issued = await linking.issue_for_person(
+                        session,
+                        person=linking.PersonId.parse(args.person),
+                        secret=secret,
+                        now=now,
+                        ttl=ttl,
+                    )
+                elif args.staff:
+                    school = args.school or await linking.only_school(session)
+                    issued = await linking.issue_for_staff(
+                        session, school_id=school, secret=secret, now=now, ttl=ttl
+                    )
+                else:
+                    issued = await linking.issue_for_class(
+                        session,
+                        label=args.class_label,
+                        secret=secret,
+                        now=now,
+                        ttl=ttl,
+                        school_id=args.school,
+                    )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            school_name = await linking.school_name(session, issued[0].school_id) if issued else ""
+            await session.commit()
+    finally:
+        await engine.dispose()
+    link = f"https://t.me/{username}?start=" if username else "/start "
+    print(
+        f"{len(issued)} code(s), valid until {(now + ttl):%d.%m.%Y}; shown once, keep them safe:"
+    )
+    for slip in issued:
+        print(
+            f"  {slip.person!s:<16} {slip.name:<32} {slip.detail:<28} "
+            f"{linking.format_code(slip.code)}  {link}{slip.code}"
+        )
+    if args.pdf:
+        from services.slips import SlipData, render_slips
+
+        assert username is not None
+        pdf = render_slips(
+            [SlipData(s.name, s.detail, s.code, s.expires_at) for s in issued],
+            bot_username=username,
+            school_name=school_name,
+        )
+        await asyncio.to_thread(Path(args.pdf).write_bytes, pdf)
+        print(f"slips written to {args.pdf}")
+    return 0
+
+
+async def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from services import linking
+    from services.db.session import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url(settings), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            if args.access_command == "revoke":
+                try:
+                    person = linking.PersonId.parse(args.person)
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from None
+                ended = await linking.revoke_person(
+                    session, person=person, now=datetime.now(UTC), reason=args.reason
+                )
+                print(f"{person}: {ended} link(s) revoked, unused codes cancelled")
+                return 0
+            links = await linking.list_links(session, include_revoked=args.all)
+    finally:
+        await engine.dispose()
+    print(f"{len(links)} link(s)")
+    for info in links:
+        state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+        print(
+            f"  {info.person!s:<16} {info.name:<32} account {info.account_id:<12} "
+            f"since {info.created_at:%Y-%m-%d}  {state}"
+        )
+    return 0
+
+
+async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from services import audit, linking
+    from services.db.session import create_engine, create_sessionmaker
+
+    try:
+        person = linking.PersonId.parse(args.person)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    engine = create_engine(database_url(settings), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            entries = await audit.entries_for_person(
+                session, kind=person.kind.value, person_id=person.id, limit=args.limit
+            )
+    finally:
+        await engine.dispose()
+    print(f"{person}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, newest first")
+    for entry in entries:
+        subject = ", ".join(
+            f"{name}:{value}"
+            for name, value in (
+                ("student", entry.student_id),
+                ("guardian", entry.guardian_id),
+                ("staff", entry.staff_id),
+            )
+            if value is not None
+        )
+        details = " ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+        print(
+            f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.action:<16} account={entry.account_id} "
+            f"by={entry.actor} {subject} {details}".rstrip()
+        )
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -198,6 +350,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="delete the journal's data before loading"
     )
 
+    codes = commands.add_parser("codes", help="activation codes for linking accounts")
+    codes_commands = codes.add_subparsers(dest="codes_command", required=True, metavar="ACTION")
+    issue = codes_commands.add_parser("issue", help="issue one-time codes (shown once)")
+    who = issue.add_mutually_exclusive_group(required=True)
+    who.add_argument("--class", dest="class_label", help="every student and guardian of a class")
+    who.add_argument("--person", help="one person: guardian:ID, student:ID or staff:ID")
+    who.add_argument("--staff", action="store_true", help="every member of staff of the school")
+    issue.add_argument("--school", type=int, help="school id, when there are several")
+    issue.add_argument("--days", type=int, default=14, help="days the codes stay valid")
+    issue.add_argument("--pdf", help="also write printable slips with QR codes to this file")
+
+    access = commands.add_parser("access", help="who is linked; revoke access")
+    access_commands = access.add_subparsers(dest="access_command", required=True, metavar="ACTION")
+    listing = access_commands.add_parser("list", help="every account link")
+    listing.add_argument("--all", action="store_true", help="include revoked links")
+    revoke = access_commands.add_parser(
+        "revoke", help="end every link and unused code of a person at once"
+    )
+    revoke.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
+    revoke.add_argument("--reason", default="revoked", help="recorded in the audit log")
+
+    audit = commands.add_parser("audit", help="the audit log of a person")
+    audit.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
+    audit.add_argument("--limit", type=int, default=100)
+
     demo = commands.add_parser("demo", help="try the bot: embedded database, demo school")
     demo.add_argument("--seed", type=int, default=1)
     return parser
@@ -208,6 +385,9 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "db": cmd_db,
     "seed-demo": cmd_seed_demo,
     "demo": cmd_demo,
+    "codes": cmd_codes,
+    "access": cmd_access,
+    "audit": cmd_audit,
 }
 
 

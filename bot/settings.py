@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     )
 
     bot_token: SecretStr | None = None
+    # For deep links on printed code slips; asked from the Bot API when unset.
+    bot_username: str | None = None
     database_url: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     redis_url: str | None = None

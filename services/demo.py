@@ -300,6 +300,7 @@ class _SchoolBuilder:
         self.persona: dict[str, Any] = {}
         self.student_info: dict[int, tuple[str, bool, int]] = {}  # last name, male, class
         self.ability: dict[int, float] = {}
+        self.student_row: dict[int, tuple[int, bool]] = {}  # row index, male
 
     # -- structure ---------------------------------------------------------------------
 
@@ -413,6 +414,7 @@ class _SchoolBuilder:
         student_id = self.ids.take("students")
         born = date(birth_year, 1, 1) + timedelta(days=rng.randrange(365))
         phone = _phone(rng) if klass.grade >= 5 and rng.random() < 0.8 else None
+        self.student_row[student_id] = (len(self.rows.tables["students"]), male)
         self.rows.add(
             "students", (student_id, self.school_id, klass.id, last, first, middle, born, phone)
         )
@@ -448,8 +450,18 @@ class _SchoolBuilder:
             surname_male = rng.choice(self.names.surnames)
             mother = self._guardian(cur.female_surname(surname_male), female=True)
             guardians = [mother]
+            father = rng.choice(cur.MALE_NAMES)
             if rng.random() < 0.55:
-                guardians.append(self._guardian(surname_male, female=False))
+                guardians.append(self._guardian(surname_male, female=False, first=father[0]))
+            # Children carry the family's surname and the father's name as patronymic.
+            for child in family:
+                index_in_rows, male = self.student_row[child]
+                row = self.rows.tables["students"][index_in_rows]
+                surname = surname_male if male else cur.female_surname(surname_male)
+                patronymic = father[1] if male else father[2]
+                self.rows.tables["students"][index_in_rows] = (
+                    *row[:3], surname, row[4], patronymic, *row[6:]
+                )
             persona = len(family) == 2 and "guardian_id" not in self.persona
             if persona:
                 self.persona["guardian_id"] = mother
@@ -470,14 +482,14 @@ class _SchoolBuilder:
                         ),
                     )
 
-    def _guardian(self, surname: str, *, female: bool) -> int:
+    def _guardian(self, surname: str, *, female: bool, first: str | None = None) -> int:
         rng = self.rng
         guardian_id = self.ids.take("guardians")
         if female:
-            first = rng.choice(cur.FEMALE_NAMES)
+            first = first or rng.choice(cur.FEMALE_NAMES)
             middle = rng.choice(cur.MALE_NAMES)[2]
         else:
-            first = rng.choice(cur.MALE_NAMES)[0]
+            first = first or rng.choice(cur.MALE_NAMES)[0]
             middle = rng.choice(cur.MALE_NAMES)[1]
         phone = _phone(rng) if rng.random() < 0.9 else None
         self.rows.add("guardians", (guardian_id, surname, first, middle, phone))

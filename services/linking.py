@@ -91,6 +91,7 @@ def hash_code(secret: bytes, code: str) -> bytes:
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
     person: PersonId
+    school_id: int
     name: str
     detail: str  # the class, or whose guardian, for the slip
     code: str
@@ -241,7 +242,7 @@ async def _issue(
             details={"expires_at": (now + ttl).isoformat()},
             **columns,
         )
-        issued.append(IssuedCode(person, name, detail, code, now + ttl))
+        issued.append(IssuedCode(person, school_id, name, detail, code, now + ttl))
     await session.flush()
     return issued
 
@@ -740,3 +741,15 @@ async def link_by_phone(
         return LinkResult(Outcome.CONSENT_MISSING)
     await session.commit()
     return LinkResult(Outcome.LINKED, role=linked)
+
+
+async def only_school(session: AsyncSession) -> int:
+    """The school's id when the database has exactly one; ValueError otherwise."""
+    ids = (await session.scalars(select(m.School.id).order_by(m.School.id).limit(2))).all()
+    if len(ids) != 1:
+        raise ValueError("there are several schools (or none): give --school ID")
+    return ids[0]
+
+
+async def school_name(session: AsyncSession, school_id: int) -> str:
+    return str(await session.scalar(select(m.School.name).where(m.School.id == school_id)) or "")
