@@ -39,7 +39,12 @@ def create_bot(settings: Settings, token: str) -> Bot:
     return Bot(
         token=token,
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview_is_disabled=True,
+            # Children's data must not be forwarded or saved out of the chat.
+            protect_content=True,
+        ),
     )
 
 

@@ -75,6 +75,15 @@ class Identity:
         return bool(self.staff_ids)
 
 
+_MAX_ID = 2**63 - 1
+
+
+def _check_id(object_id: int) -> None:
+    """Ids come from buttons anybody can forge: out of bigint range is simply not found."""
+    if not 0 < object_id <= _MAX_ID:
+        raise NotFound(object_id)
+
+
 def class_label(grade: int | None, letter: str | None) -> str:
     return f"{grade}{letter}" if grade is not None and letter is not None else ""
 
@@ -206,6 +215,7 @@ async def student_for(session: AsyncSession, account_id: int, student_id: int) -
 
     Raises NotFound otherwise, whether or not the student exists.
     """
+    _check_id(student_id)
     query = _student_query(account_id).where(
         m.Student.id == student_id,
         or_(
@@ -222,6 +232,7 @@ async def student_for(session: AsyncSession, account_id: int, student_id: int) -
 
 async def class_for(session: AsyncSession, account_id: int, class_id: int) -> ClassRef:
     """A class its class teacher may read (seed 000 §6.3). Raises NotFound otherwise."""
+    _check_id(class_id)
     query = select(
         m.SchoolClass.id, m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.letter
     ).where(

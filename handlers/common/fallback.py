@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -15,6 +15,7 @@ from services.db.session import Session
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
 
 
 @router.message(F.text, ~F.text.startswith("/"))
@@ -57,4 +58,12 @@ async def text_from_stranger(
 async def anything_else(message: Message) -> None:
     await message.answer(
         _("I understand text messages and the menu buttons only. Please use /help.")
+    )
+
+
+@router.callback_query()
+async def unknown_button(query: CallbackQuery) -> None:
+    await query.answer(
+        _("This button is out of date. Please open the screen again from the menu."),
+        show_alert=True,
     )

@@ -1,0 +1,1 @@
+"""Screens for parents and students (and class teachers, read only)."""

@@ -1,0 +1,60 @@
+"""The child switcher of a guardian with several children."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.keyboards import BTN_CHILD, ChildCb, children_keyboard, main_menu
+from services import access, accounts
+from services.accounts import AccountPrefs
+from services.db.session import Session
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+@router.message(F.text == BTN_CHILD)
+async def choose_child(
+    message: Message, session: Session, account_prefs: AccountPrefs | None
+) -> None:
+    user = message.from_user
+    assert user is not None
+    children = await access.family_students(session, user.id)
+    if not children:
+        await message.answer(_("Nothing to show: this account is not linked to a student."))
+        return
+    selected = await access.selected_child(
+        session, user.id, account_prefs.selected_student_id if account_prefs else None
+    )
+    await message.answer(
+        _("Whose journal do you want to see?"),
+        reply_markup=children_keyboard(children, selected.id if selected else None),
+    )
+
+
+@router.callback_query(ChildCb.filter())
+async def child_chosen(query: CallbackQuery, callback_data: ChildCb, session: Session) -> None:
+    try:
+        child = await access.student_for(session, query.from_user.id, callback_data.student_id)
+    except access.NotFound:
+        # A forged or stale button: the same answer whether the student exists or not.
+        await query.answer(_("Not found."), show_alert=True)
+        return
+    if child.relation is not access.Relation.GUARDIAN:
+        await query.answer(_("Not found."), show_alert=True)
+        return
+    await accounts.select_student(session, account_id=query.from_user.id, student_id=child.id)
+    await query.answer()
+    view = await access.overview(session, query.from_user.id)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Now showing: {name}, class {label}.").format(
+                name=html.escape(child.name), label=html.escape(child.class_label)
+            ),
+            reply_markup=main_menu(view.identity, view.children),
+        )

@@ -1,0 +1,177 @@
+"""Access per object: forged ids, revoked links, consent; random input changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.filters.callback_data import CallbackData
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.fake_api import FakeBotAPI
+from handlers.keyboards import ChildCb
+from services import access, linking
+from services.db import models as m
+from services.linking import PersonId, PersonKind
+from tests.chat import Chat, joined
+from tests.conftest import CODE_SECRET
+from tests.test_linking import NOW, World, issue, links_of
+from tests.test_linking import world as world  # noqa: F401 - the fixture, reused
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
+    def make(user_id: int, **kwargs: object) -> Chat:
+        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+async def _linked(session: AsyncSession, chat: Chat, person: PersonId) -> Chat:
+    result = await linking.redeem(
+        session,
+        account_id=chat.user_id,
+        chat_id=chat.user_id,
+        text=await issue(session, person, now=datetime.now(UTC)),
+        secret=CODE_SECRET,
+        now=datetime.now(UTC),
+    )
+    assert result.outcome is linking.Outcome.LINKED
+    return chat
+
+
+async def test_access_service_per_relation(session: AsyncSession, world: World) -> None:
+    parent = 31
+    await _linked(
+        session,
+        Chat(None, None, None, parent),  # type: ignore[arg-type]
+        PersonId(PersonKind.GUARDIAN, world.mother),
+    )
+    kids = await access.family_students(session, parent)
+    assert [(k.first_name, k.relation) for k in kids] == [
+        ("Аня", access.Relation.GUARDIAN),
+        ("Миша", access.Relation.GUARDIAN),
+    ]
+    assert (await access.student_for(session, parent, world.anya)).class_label == "3А"
+    for foreign in (world.other_child, world.no_consent_child, 10**9):
+        with pytest.raises(access.NotFound):
+            await access.student_for(session, parent, foreign)
+    teacher = 32
+    await _linked(
+        session,
+        Chat(None, None, None, teacher),  # type: ignore[arg-type]
+        PersonId(PersonKind.STAFF, world.class_teacher),
+    )
+    # The class teacher reads the own class (seed 000 §6.3), and only that class.
+    assert (await access.student_for(session, teacher, world.other_child)).relation is (
+        access.Relation.CLASS_TEACHER
+    )
+    with pytest.raises(access.NotFound):
+        await access.student_for(session, teacher, world.anya)
+    assert (await access.class_for(session, teacher, world.school.class_id)).label == "7Б"
+    with pytest.raises(access.NotFound):
+        await access.class_for(session, parent, world.school.class_id)
+    # Consent withdrawn: the child disappears at once.
+    consent = await session.scalar(select(m.Consent).where(m.Consent.student_id == world.anya))
+    assert consent is not None
+    consent.revoked_at = NOW
+    await session.flush()
+    with pytest.raises(access.NotFound):
+        await access.student_for(session, parent, world.anya)
+    assert [k.first_name for k in await access.family_students(session, parent)] == ["Миша"]
+
+
+async def test_child_switcher(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    parent = await _linked(session, chat(41), PersonId(PersonKind.GUARDIAN, world.mother))
+    replies = await parent.send("👥 Другой ребёнок")
+    # Until a choice is made, the first child is shown.
+    assert replies[-1].button_texts() == ["✅ Аня 3А", "Миша 7Б"]
+    replies = await parent.press(replies[-1].callback("Миша"))
+    assert "Сейчас показан: Миша Иванов, класс 7Б." in joined(replies)
+    account = await session.get(m.TelegramAccount, 41)
+    assert account is not None and account.selected_student_id == world.school.student_id
+    replies = await parent.send("👥 Другой ребёнок")
+    assert replies[-1].button_texts() == ["Аня 3А", "✅ Миша 7Б"]
+    # Everything the bot sends is protected from forwarding and saving.
+    assert all(
+        r.params.get("protect_content") is True for r in replies if r.method == "sendMessage"
+    )
+
+
+def _forged_buttons(world: World) -> list[CallbackData]:
+    """Every button that carries a student, class or lesson id, aimed at another family."""
+    return [
+        ChildCb(student_id=world.other_child),
+        ChildCb(student_id=world.no_consent_child),
+        ChildCb(student_id=10**12),
+    ]
+
+
+async def test_forged_buttons_get_not_found(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    parent = await _linked(session, chat(51), PersonId(PersonKind.GUARDIAN, world.mother))
+    student = await _linked(
+        session, chat(52), PersonId(PersonKind.STUDENT, world.school.student_id)
+    )
+    stranger = chat(53)
+    for who in (parent, student, stranger):
+        for button in _forged_buttons(world):
+            replies = await who.press(button.pack())
+            [answer] = [r for r in replies if r.method == "answerCallbackQuery"]
+            assert answer.params.get("text") == "Не найдено."
+            assert not [r for r in replies if r.method == "sendMessage"]
+    account = await session.get(m.TelegramAccount, 51)
+    assert account is not None and account.selected_student_id is None
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=3),
+    data=st.lists(
+        st.one_of(
+            st.text(max_size=64),
+            st.builds(lambda n: f"child:{n}", st.integers()),
+            st.builds(lambda c: f"lang:{c}", st.text(max_size=5)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+async def test_random_input_links_nothing_and_is_answered_politely(
+    session: AsyncSession,
+    world: World,
+    chat: Callable[..., Chat],
+    texts: list[str],
+    data: list[str],
+) -> None:
+    stranger = chat(61)
+    for text in texts:
+        replies = await stranger.send(text)
+        sent = [r for r in replies if r.method == "sendMessage"]
+        assert sent and all(r.text.strip() for r in sent)
+        assert all("Traceback" not in r.text for r in sent)
+    for payload in data:
+        replies = await stranger.press(payload)
+        assert any(r.method == "answerCallbackQuery" for r in replies)
+    assert await links_of(session, 61) == 0
+    account = await session.get(m.TelegramAccount, 61)
+    assert account is None or account.selected_student_id is None
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(m.AccountLink).where(m.AccountLink.account_id == 61)
+        )
+        == 0
+    )
+    assert date.today()  # the clock is real here: no time travel in this test
