@@ -8,8 +8,8 @@ import logging
 import sys
 import time
 import warnings
-from pathlib import Path
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings

@@ -460,7 +460,11 @@ class _SchoolBuilder:
                 surname = surname_male if male else cur.female_surname(surname_male)
                 patronymic = father[1] if male else father[2]
                 self.rows.tables["students"][index_in_rows] = (
-                    *row[:3], surname, row[4], patronymic, *row[6:]
+                    *row[:3],
+                    surname,
+                    row[4],
+                    patronymic,
+                    *row[6:],
                 )
             persona = len(family) == 2 and "guardian_id" not in self.persona
             if persona:

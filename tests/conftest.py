@@ -148,3 +148,7 @@ async def bot(fake_api: FakeBotAPI) -> AsyncIterator[Bot]:
 def dispatcher(sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
     """The production wiring over the test's transaction."""
     return create_dispatcher(sessionmaker=sessionmaker, i18n=make_i18n(), code_secret=CODE_SECRET)
+
+
+# The linking tests' school with two families, shared with the access tests.
+from tests.test_linking import world  # noqa: E402, F401

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -62,7 +63,7 @@ async def test_issue_list_revoke_audit(
             chat_id=555,
             text=codes[1],
             secret=b"cli-secret",
-            now=await session.scalar(select(m.ActivationCode.created_at)),
+            now=datetime.now(UTC),
         )
         assert result.outcome is linking.Outcome.LINKED
 
@@ -83,6 +84,13 @@ async def test_issue_list_revoke_audit(
     assert actions[:3] == ["revoked", "linked", "code_issued"]
     assert "reason=compromised" in out
     assert codes[1] not in out  # codes never reach the audit log
+
+    pdf = tmp_path / "slips.pdf"
+    rc, out, _ = await _journalbot(
+        database_url, tmp_path, "codes", "issue", "--person", person, "--pdf", str(pdf)
+    )
+    assert rc == 0 and f"slips written to {pdf}" in out
+    assert pdf.read_bytes().startswith(b"%PDF")
 
     rc, _, err = await _journalbot(database_url, tmp_path, "codes", "issue", "--class", "9Я")
     assert rc == 1 and err.strip() == "journalbot: class 9Я not found"
