@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import audit
+from services.audit import Action
 from services.db import models as m
 
 
@@ -43,7 +45,17 @@ async def set_language(session: AsyncSession, *, account_id: int, language: str)
 
 
 async def select_student(session: AsyncSession, *, account_id: int, student_id: int) -> None:
-    """Remember the child a guardian is looking at. The caller has checked access. Commits."""
+    """Remember the child a guardian is looking at. The caller has checked access. Commits.
+
+    Audited as a view of the child's data (screen `child`).
+    """
+    audit.record(
+        session,
+        Action.VIEWED,
+        account_id=account_id,
+        student_id=student_id,
+        details={"screen": "child"},
+    )
     await session.execute(
         update(m.TelegramAccount)
         .where(m.TelegramAccount.id == account_id)

@@ -204,6 +204,19 @@ def _person_columns(person: PersonId) -> PersonColumns:
     }
 
 
+async def _cancel_unused_codes(session: AsyncSession, person: PersonId, now: datetime) -> None:
+    column = getattr(m.ActivationCode, f"{person.kind.value}_id")
+    await session.execute(
+        update(m.ActivationCode)
+        .where(
+            column == person.id,
+            m.ActivationCode.used_at.is_(None),
+            m.ActivationCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
 async def _issue(
     session: AsyncSession,
     people: Sequence[tuple[PersonId, int, str, str]],
@@ -215,17 +228,8 @@ async def _issue(
     issued: list[IssuedCode] = []
     for person, school_id, name, detail in people:
         columns = _person_columns(person)
-        column = getattr(m.ActivationCode, f"{person.kind.value}_id")
         # A new slip replaces any earlier unused one, so a lost slip stops working.
-        await session.execute(
-            update(m.ActivationCode)
-            .where(
-                column == person.id,
-                m.ActivationCode.used_at.is_(None),
-                m.ActivationCode.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
+        await _cancel_unused_codes(session, person, now)
         code = generate_code()
         session.add(
             m.ActivationCode(
@@ -495,6 +499,13 @@ async def _link(
         return LinkResult(Outcome.CONSENT_MISSING, role=person.kind)
     code.used_at = now
     code.used_by = account_id
+    await _add_link(session, account_id, person, via="code")
+    await session.flush()
+    return LinkResult(Outcome.LINKED, role=person.kind)
+
+
+async def _add_link(session: AsyncSession, account_id: int, person: PersonId, *, via: str) -> None:
+    """Link the account to the person unless it already is; audited either way."""
     columns = _person_columns(person)
     already = await session.scalar(
         select(m.AccountLink.id).where(
@@ -505,9 +516,7 @@ async def _link(
     )
     if already is None:
         session.add(m.AccountLink(account_id=account_id, role=person.kind.value, **columns))
-    audit.record(session, Action.LINKED, account_id=account_id, details={"via": "code"}, **columns)
-    await session.flush()
-    return LinkResult(Outcome.LINKED, role=person.kind)
+    audit.record(session, Action.LINKED, account_id=account_id, details={"via": via}, **columns)
 
 
 async def _any_consent(session: AsyncSession, student_ids: Sequence[int]) -> bool:
@@ -579,16 +588,7 @@ async def revoke_person(
     for link in links:
         link.revoked_at = now
         link.revoked_reason = reason
-    code_column = getattr(m.ActivationCode, f"{person.kind.value}_id")
-    await session.execute(
-        update(m.ActivationCode)
-        .where(
-            code_column == person.id,
-            m.ActivationCode.used_at.is_(None),
-            m.ActivationCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    await _cancel_unused_codes(session, person, now)
     audit.record(
         session,
         Action.REVOKED,
@@ -721,19 +721,7 @@ async def link_by_phone(
             session, [person.id]
         ):
             continue
-        columns = _person_columns(person)
-        already = await session.scalar(
-            select(m.AccountLink.id).where(
-                m.AccountLink.account_id == account_id,
-                m.AccountLink.revoked_at.is_(None),
-                getattr(m.AccountLink, f"{person.kind.value}_id") == person.id,
-            )
-        )
-        if already is None:
-            session.add(m.AccountLink(account_id=account_id, role=person.kind.value, **columns))
-        audit.record(
-            session, Action.LINKED, account_id=account_id, details={"via": "phone"}, **columns
-        )
+        await _add_link(session, account_id, person, via="phone")
         linked = linked or person.kind
     if linked is None:
         audit.record(session, Action.CONSENT_MISSING, account_id=account_id)

@@ -96,6 +96,14 @@ async def test_child_switcher(
     assert "Сейчас показан: Миша Иванов, класс 7Б." in joined(replies)
     account = await session.get(m.TelegramAccount, 41)
     assert account is not None and account.selected_student_id == world.school.student_id
+    viewed = (
+        await session.execute(
+            select(m.AuditEntry.student_id, m.AuditEntry.details).where(
+                m.AuditEntry.account_id == 41, m.AuditEntry.action == "viewed"
+            )
+        )
+    ).all()
+    assert viewed == [(world.school.student_id, {"screen": "child"})]
     replies = await parent.send("👥 Другой ребёнок")
     assert replies[-1].button_texts() == ["Аня 3А", "✅ Миша 7Б"]
     # Everything the bot sends is protected from forwarding and saving.
