@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from services.db.session import asyncpg_dsn
+from services.db.embedded import server_from_environment
+from services.db.session import asyncpg_dsn, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def server_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        if url.startswith(("postgres://", "postgresql://")):
-            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-        return url
-    from services.db.embedded import start_embedded
-
-    return start_embedded(ROOT / ".journalbot-bench")
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+    return server_from_environment(
+        ("BENCH_DATABASE_URL", "DATABASE_URL"), ROOT / ".journalbot-bench"
+    )
 
 
 async def create_database(server: str, name: str | None = None) -> tuple[str, str]:

@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -20,7 +19,8 @@ from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.settings import Settings
 from services.db import migrate
-from services.db.session import asyncpg_dsn, create_engine
+from services.db.embedded import server_from_environment
+from services.db.session import asyncpg_dsn, create_engine, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -28,19 +28,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 def _server_url() -> str:
     """A server to create the test database on: TEST_DATABASE_URL, DATABASE_URL, else embedded."""
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        if url.startswith(("postgres://", "postgresql://")):
-            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-        return url
-    from services.db.embedded import start_embedded
-
-    return start_embedded(ROOT / ".journalbot-test")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+    return server_from_environment(
+        ("TEST_DATABASE_URL", "DATABASE_URL"), ROOT / ".journalbot-test"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +47,7 @@ async def database_url() -> AsyncIterator[str]:
         pytest.exit(message, returncode=3)
     name = f"journalbot_test_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
+    url = with_database(server, name)
     engine = create_engine(url, pool_size=2)
     await migrate.upgrade(engine)
     await engine.dispose()

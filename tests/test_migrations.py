@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.db import migrate
 from services.db.base import Base
-from services.db.session import asyncpg_dsn, create_engine
-from tests.conftest import _with_database
+from services.db.session import asyncpg_dsn, create_engine, with_database
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -37,7 +36,7 @@ async def test_downgrade_to_base_and_upgrade_to_head(database_url: str) -> None:
     # A database of its own: the shared one stays at head for the other tests.
     admin = await asyncpg.connect(asyncpg_dsn(database_url))
     await admin.execute('CREATE DATABASE "journalbot_updown"')
-    engine = create_engine(_with_database(database_url, "journalbot_updown"), pool_size=1)
+    engine = create_engine(with_database(database_url, "journalbot_updown"), pool_size=1)
     try:
         await migrate.upgrade(engine)
         assert await migrate.current_revision(engine) == "0002"

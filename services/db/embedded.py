@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,3 +49,17 @@ def start_embedded(data_dir: Path) -> str:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     host = quote(str(socket_dir), safe="")
     return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={host}&port={info.port}"
+
+
+def server_from_environment(names: Sequence[str], data_dir: Path) -> str:
+    """The first of the named variables that is set, else the embedded server in `data_dir`.
+
+    For tests and benchmarks, which create databases of their own on that server.
+    """
+    for name in names:
+        url = os.environ.get(name)
+        if url:
+            if url.startswith(("postgres://", "postgresql://")):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+    return start_embedded(data_dir)
