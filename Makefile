@@ -32,7 +32,7 @@ test: lint typecheck unit
 
 # Re-extract messages from the code and merge them into every catalogue.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k N_ -k gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k N_ -k gettext -k ngettext:1,2 -k lazy_gettext \
 		--no-location --sort-output -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 

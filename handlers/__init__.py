@@ -8,9 +8,20 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     """Every router of the bot, in the order the dispatcher tries them."""
     from handlers.common import fallback, group, phone, start
-    from handlers.family import children
+    from handlers.family import children, diary, marks, records
+    from handlers.teacher import my_class
 
-    routers = [group.router, start.router, phone.router, children.router, fallback.router]
+    routers = [
+        group.router,
+        start.router,
+        phone.router,
+        children.router,
+        marks.router,
+        diary.router,
+        records.router,
+        my_class.router,
+        fallback.router,
+    ]
     for router in routers:
         # Routers are module-level (aiogram's idiom); tests and the demo build a new
         # dispatcher more than once per process, and aiogram allows one parent per router.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
@@ -25,6 +26,60 @@ class LanguageCb(CallbackData, prefix="lang"):
 
 class ChildCb(CallbackData, prefix="child"):
     student_id: int
+
+
+class MarksView(enum.StrEnum):
+    PERIOD = "p"
+    TODAY = "t"
+    WEEK = "w"
+    SUBJECT = "s"
+    FORECAST = "f"
+
+
+# Every button of a screen carries the student it shows; access is checked again on each press.
+class MarksCb(CallbackData, prefix="mk"):
+    s: int  # student
+    v: MarksView
+    p: int = 0  # period; 0 is the current one
+    sub: int = 0  # subject
+    w: int = 0  # weeks back from this one
+
+
+class HomeworkCb(CallbackData, prefix="hw"):
+    s: int
+    d: int  # the day, as a proleptic ordinal
+    week: bool = False
+
+
+class TimetableCb(CallbackData, prefix="tt"):
+    s: int
+    d: int
+
+
+class AttendanceCb(CallbackData, prefix="at"):
+    s: int
+    p: int = 0
+
+
+class FinalsCb(CallbackData, prefix="fn"):
+    s: int
+
+
+class ChartCb(CallbackData, prefix="ch"):
+    s: int
+    sub: int
+    p: int = 0
+
+
+class ReportCb(CallbackData, prefix="rc"):
+    s: int
+    p: int = 0
+    pdf: bool = True
+
+
+class ClassCb(CallbackData, prefix="cl"):
+    c: int
+    p: int = 0
 
 
 # Reply-keyboard buttons are matched by their text in every language.

@@ -100,3 +100,19 @@ async def entries_for_person(
         )
         for row in rows
     ]
+
+
+async def viewed(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    screen: str,
+    student_id: int | None = None,
+    class_id: int | None = None,
+) -> None:
+    """Record that an account looked at a student's (or a class's) data. Commits."""
+    details: dict[str, Any] = {"screen": screen}
+    if class_id is not None:
+        details["class_id"] = class_id
+    record(session, Action.VIEWED, account_id=account_id, student_id=student_id, details=details)
+    await session.commit()

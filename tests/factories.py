@@ -165,3 +165,88 @@ async def add_staff(
         )
     await session.flush()
     return staff.id
+
+
+async def add_subject(session: AsyncSession, school: MiniSchool, name: str) -> int:
+    subject = m.Subject(school_id=school.school_id, name=name)
+    session.add(subject)
+    await session.flush()
+    return subject.id
+
+
+async def add_work_kind(
+    session: AsyncSession, school: MiniSchool, code: str, name: str, weight: str
+) -> int:
+    kind = m.WorkKind(school_id=school.school_id, code=code, name=name, weight=Decimal(weight))
+    session.add(kind)
+    await session.flush()
+    return kind.id
+
+
+async def add_period(
+    session: AsyncSession, school: MiniSchool, kind: str, number: int, *, start: date, end: date
+) -> int:
+    period = m.Period(
+        academic_year_id=school.year_id, kind=kind, number=number, starts_on=start, ends_on=end
+    )
+    session.add(period)
+    await session.flush()
+    return period.id
+
+
+async def add_lesson(
+    session: AsyncSession,
+    school: MiniSchool,
+    *,
+    day: date,
+    slot: int,
+    subject_id: int | None = None,
+    class_id: int | None = None,
+    subgroup_id: int | None = None,
+    teacher_id: int | None = None,
+    substitute_id: int | None = None,
+    room: str | None = "214",
+) -> int:
+    """A lesson in the slot's usual time: 08:30 for the first, 55 minutes apart."""
+    start = 8 * 60 + 30 + (slot - 1) * 55
+    lesson = m.Lesson(
+        school_id=school.school_id,
+        class_id=class_id or school.class_id,
+        subgroup_id=subgroup_id,
+        subject_id=subject_id or school.subject_id,
+        teacher_id=teacher_id or school.teacher_id,
+        substitute_teacher_id=substitute_id,
+        date=day,
+        slot=slot,
+        starts_at=time(start // 60, start % 60),
+        ends_at=time((start + 45) // 60, (start + 45) % 60),
+        room=room,
+    )
+    session.add(lesson)
+    await session.flush()
+    return lesson.id
+
+
+async def add_mark(
+    session: AsyncSession,
+    *,
+    student_id: int,
+    lesson_id: int,
+    value: str | None,
+    work_kind_id: int | None = None,
+    weight: str | None = None,
+    replaces_id: int | None = None,
+    reason: str | None = None,
+) -> int:
+    mark = m.Mark(
+        student_id=student_id,
+        lesson_id=lesson_id,
+        value=value,
+        work_kind_id=work_kind_id,
+        weight=Decimal(weight) if weight else None,
+        replaces_id=replaces_id,
+        reason=reason,
+    )
+    session.add(mark)
+    await session.flush()
+    return mark.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -14,7 +14,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fake_api import FakeBotAPI
-from handlers.keyboards import ChildCb
+from handlers.keyboards import (
+    AttendanceCb,
+    ChartCb,
+    ChildCb,
+    ClassCb,
+    FinalsCb,
+    HomeworkCb,
+    MarksCb,
+    MarksView,
+    ReportCb,
+    TimetableCb,
+)
 from services import access, linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
@@ -113,12 +124,39 @@ async def test_child_switcher(
 
 
 def _forged_buttons(world: World) -> list[CallbackData]:
-    """Every button that carries a student, class or lesson id, aimed at another family."""
-    return [
-        ChildCb(student_id=world.other_child),
-        ChildCb(student_id=world.no_consent_child),
-        ChildCb(student_id=10**12),
-    ]
+    """Every button that carries a student, class, period, subject or day, aimed at another
+    family, at nobody, or (for the parent) at a period or subject of no school of theirs."""
+    buttons: list[CallbackData] = []
+    for student in (world.other_child, world.no_consent_child, 10**12, 2**63):
+        buttons.extend(
+            [
+                ChildCb(student_id=student),
+                *(MarksCb(s=student, v=view) for view in MarksView),
+                HomeworkCb(s=student, d=date(2026, 11, 24).toordinal()),
+                HomeworkCb(s=student, d=date(2026, 11, 24).toordinal(), week=True),
+                TimetableCb(s=student, d=date(2026, 11, 24).toordinal()),
+                AttendanceCb(s=student),
+                FinalsCb(s=student),
+                ChartCb(s=student, sub=world.school.subject_id),
+                ReportCb(s=student),
+            ]
+        )
+    own = world.anya
+    buttons.extend(
+        [
+            MarksCb(s=own, v=MarksView.PERIOD, p=10**12),
+            MarksCb(s=own, v=MarksView.SUBJECT, sub=10**12),
+            MarksCb(s=own, v=MarksView.SUBJECT, sub=-5),
+            AttendanceCb(s=own, p=10**12),
+            ChartCb(s=own, sub=10**12),
+            ReportCb(s=own, p=10**12),
+            HomeworkCb(s=own, d=10**9),
+            TimetableCb(s=own, d=-1),
+            ClassCb(c=world.school.class_id),
+            ClassCb(c=10**12),
+        ]
+    )
+    return buttons
 
 
 async def test_forged_buttons_get_not_found(
@@ -133,8 +171,8 @@ async def test_forged_buttons_get_not_found(
         for button in _forged_buttons(world):
             replies = await who.press(button.pack())
             [answer] = [r for r in replies if r.method == "answerCallbackQuery"]
-            assert answer.params.get("text") == "Не найдено."
-            assert not [r for r in replies if r.method == "sendMessage"]
+            assert answer.params.get("text") == "Не найдено.", button
+            assert [r.method for r in replies] == ["answerCallbackQuery"], button
     account = await session.get(m.TelegramAccount, 51)
     assert account is not None and account.selected_student_id is None
 
@@ -151,6 +189,12 @@ async def test_forged_buttons_get_not_found(
             st.text(max_size=64),
             st.builds(lambda n: f"child:{n}", st.integers()),
             st.builds(lambda c: f"lang:{c}", st.text(max_size=5)),
+            st.builds(
+                lambda prefix, a, b: f"{prefix}:{a}:{b}",
+                st.sampled_from(["mk", "hw", "tt", "at", "fn", "ch", "rc", "cl"]),
+                st.integers(),
+                st.one_of(st.integers(), st.text(max_size=4)),
+            ),
         ),
         min_size=1,
         max_size=3,

@@ -1,0 +1,244 @@
+"""Attendance of a period and the final grades of the year."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.family.base import (
+    context_of,
+    period_of_button,
+    student_of_button,
+    student_of_menu,
+)
+from handlers.family.marks import period_row
+from handlers.keyboards import (
+    BTN_ATTENDANCE,
+    BTN_FINALS,
+    AttendanceCb,
+    FinalsCb,
+    MarksCb,
+    MarksView,
+)
+from handlers.render import day_short, esc, header, mark_text, period_short, period_title, show
+from services import audit, journal
+from services.access import StudentRef
+from services.accounts import AccountPrefs
+from services.db.session import Session
+from services.journal import AttendanceSummary, FinalRow, PeriodRef, SchoolContext
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+REASONS = {
+    "illness": __("illness"),
+    "certificate": __("medical certificate"),
+    "parent_request": __("parent's request"),
+    "school_event": __("school event"),
+    "other": __("other reason"),
+    "unknown": __("reason not given"),
+}
+# The latest entries listed one by one; older ones are counted in the totals only.
+RECENT = 15
+
+
+def _reason(code: str) -> str:
+    known = REASONS.get(code)
+    return str(known) if known is not None else esc(code)
+
+
+def attendance_text(student: StudentRef, period: PeriodRef, summary: AttendanceSummary) -> str:
+    lines = [header(student), _("🚸 Attendance, {period}").format(period=period_title(period)), ""]
+    if not summary.items:
+        lines.append(_("No absences or lateness in this period."))
+        return "\n".join(lines)
+    absent, valid = summary.absent, summary.absent_valid
+    lines.append(
+        ngettext(
+            "Missed {n} lesson: {valid} for a valid reason, {invalid} without one.",
+            "Missed {n} lessons: {valid} for a valid reason, {invalid} without one.",
+            absent,
+        ).format(n=absent, valid=valid, invalid=absent - valid)
+    )
+    if summary.days_missed:
+        lines.append(
+            ngettext(
+                "Days with absences: {n}.", "Days with absences: {n}.", summary.days_missed
+            ).format(n=summary.days_missed)
+        )
+    if summary.late:
+        lines.append(
+            ngettext("Late {n} time.", "Late {n} times.", summary.late).format(n=summary.late)
+        )
+    lines.extend(["", _("<b>By subject</b> (missed / late):")])
+    for subject, missed, late in summary.per_subject():
+        lines.append(f"{esc(subject)}: {missed} / {late}")
+    lines.extend(["", _("<b>Latest</b>:")])
+    for item in summary.items[:RECENT]:
+        valid_text = _("valid") if item.is_valid else _("not valid")
+        if item.kind == "late":
+            what = (
+                _("late by {minutes} min").format(minutes=item.minutes_late)
+                if item.minutes_late
+                else _("late")
+            )
+        else:
+            what = _("absent")
+        lines.append(
+            f"{day_short(item.day)}, "
+            + _("lesson {slot}").format(slot=item.slot)
+            + f", {esc(item.subject)}: {what} · {_reason(item.reason)} ({valid_text})"
+        )
+    older = len(summary.items) - RECENT
+    if older > 0:
+        lines.append(
+            ngettext("… and {n} earlier entry.", "… and {n} earlier entries.", older).format(
+                n=older
+            )
+        )
+    return "\n".join(lines)
+
+
+async def attendance_screen(
+    event: Message | CallbackQuery,
+    session: Session,
+    *,
+    account_id: int,
+    student: StudentRef,
+    context: SchoolContext,
+    period: PeriodRef,
+) -> None:
+    summary = await journal.attendance(session, student, period)
+    builder = InlineKeyboardBuilder()
+    period_row(builder, context, period, lambda p: AttendanceCb(s=student.id, p=p))
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="attendance")
+    await show(event, attendance_text(student, period, summary), builder.as_markup())
+
+
+@router.message(F.text == BTN_ATTENDANCE)
+async def attendance_menu(
+    message: Message, session: Session, account_prefs: AccountPrefs | None
+) -> None:
+    student = await student_of_menu(message, session, account_prefs)
+    if student is None:
+        return
+    context = await context_of(session, student)
+    if context.current is None:
+        await message.answer(_("The school has not set up its academic periods yet."))
+        return
+    assert message.from_user is not None
+    await attendance_screen(
+        message,
+        session,
+        account_id=message.from_user.id,
+        student=student,
+        context=context,
+        period=context.current,
+    )
+
+
+@router.callback_query(AttendanceCb.filter())
+async def attendance_button(
+    query: CallbackQuery, callback_data: AttendanceCb, session: Session
+) -> None:
+    student = await student_of_button(query, session, callback_data.s)
+    if student is None:
+        return
+    context = await context_of(session, student)
+    period = await period_of_button(query, context, callback_data.p)
+    if period is None:
+        return
+    await attendance_screen(
+        query,
+        session,
+        account_id=query.from_user.id,
+        student=student,
+        context=context,
+        period=period,
+    )
+
+
+# --- final grades ------------------------------------------------------------------------------
+
+
+def finals_text(student: StudentRef, context: SchoolContext, rows: Sequence[FinalRow]) -> str:
+    lines = [header(student), _("🏁 Final grades of the school year"), ""]
+    if not rows:
+        lines.append(_("No final grades yet this school year."))
+        return "\n".join(lines)
+    columns = [*context.terms, *((context.year,) if context.year else ())]
+    for row in rows:
+        cells = []
+        for period in columns:
+            grade = row.grades.get(period.id)
+            if grade is None:
+                if period.ends_on < context.today:
+                    cells.append(f"{period_short(period)}: —")
+                continue
+            value, before = grade
+            text = f"<b>{mark_text(value)}</b>"
+            if before is not None:
+                text += " " + _("(corrected from {old})").format(old=mark_text(before))
+            cells.append(f"{period_short(period)}: {text}")
+        lines.append(f"{esc(row.subject)} — " + ", ".join(cells))
+    if context.terms:
+        lines.append("")
+        lines.append(_roman_note(context.terms[0].kind))
+    return "\n".join(lines)
+
+
+def _roman_note(kind: str) -> str:
+    if kind == "trimester":
+        return _("I, II, III: the trimesters of the school year.")
+    if kind == "half_year":
+        return _("I, II: the half-years of the school year.")
+    return _("I–IV: the quarters of the school year.")
+
+
+def finals_keyboard(student: StudentRef) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📘 Marks"), callback_data=MarksCb(s=student.id, v=MarksView.PERIOD))
+    builder.button(
+        text=_("📈 Forecast"), callback_data=MarksCb(s=student.id, v=MarksView.FORECAST)
+    )
+    return builder.as_markup()
+
+
+async def finals_screen(
+    event: Message | CallbackQuery,
+    session: Session,
+    account_id: int,
+    student: StudentRef,
+    context: SchoolContext,
+) -> None:
+    rows = await journal.finals(session, student, context)
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="finals")
+    await show(event, finals_text(student, context, rows), finals_keyboard(student))
+
+
+@router.message(F.text == BTN_FINALS)
+async def finals_menu(
+    message: Message, session: Session, account_prefs: AccountPrefs | None
+) -> None:
+    student = await student_of_menu(message, session, account_prefs)
+    if student is None:
+        return
+    assert message.from_user is not None
+    context = await context_of(session, student)
+    await finals_screen(message, session, message.from_user.id, student, context)
+
+
+@router.callback_query(FinalsCb.filter())
+async def finals_button(query: CallbackQuery, callback_data: FinalsCb, session: Session) -> None:
+    student = await student_of_button(query, session, callback_data.s)
+    if student is None:
+        return
+    context = await context_of(session, student)
+    await finals_screen(query, session, query.from_user.id, student, context)

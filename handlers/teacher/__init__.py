@@ -1,0 +1,1 @@
+"""Screens for staff: the class teacher's class."""

@@ -1,0 +1,105 @@
+"""The weighted average, the forecast of a period's final grade, and what it takes to change it.
+
+Seed 004 §9.2 recommends telling families the forecast of the period's result. The average is
+weighted by the kind of work; special marks ("осв", "н/а", "безотм", "зач", "незач") carry no
+number and do not enter it. The forecast rounds the average by the school's rule
+(`Profile.round_from`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from services.profiles import Profile
+
+NUMERIC = frozenset({"1", "2", "3", "4", "5"})
+PASS_FAIL = frozenset({"зач", "незач"})
+# An everyday mark (oral answer, homework) weighs 1: the hints count marks of that weight.
+HINT_WEIGHT = Fraction(1)
+# Beyond this many marks a hint helps nobody within one period.
+HINT_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """`count` more marks of `value` (weight 1) would make the forecast `becomes`."""
+
+    count: int
+    value: str
+    becomes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    average: Decimal | None  # to two places, half up; None without numeric marks
+    grade: str | None  # "2".."5", "осв", "зач", "незач", or None when nothing to go on
+    numeric_count: int
+    too_few: bool  # fewer numeric marks than the profile wants for a grade
+    raise_hint: Hint | None
+    drop_hint: Hint | None
+
+
+def _grade(average: Fraction, round_from: Fraction) -> int:
+    whole = math.floor(average)
+    grade = whole + (1 if average - whole >= round_from else 0)
+    # A final grade below 2 is not given on the five-point scale.
+    return max(2, min(5, grade))
+
+
+def _hint(
+    total: Fraction, weight: Fraction, current: int, value: int, round_from: Fraction
+) -> Hint | None:
+    for count in range(1, HINT_LIMIT + 1):
+        grade = _grade(
+            (total + value * HINT_WEIGHT * count) / (weight + HINT_WEIGHT * count), round_from
+        )
+        if grade != current:
+            return Hint(count=count, value=str(value), becomes=str(grade))
+    return None
+
+
+def weighted_average(marks: Iterable[tuple[str, Decimal]]) -> Fraction | None:
+    total = Fraction(0)
+    weight = Fraction(0)
+    for value, w in marks:
+        if value in NUMERIC:
+            total += int(value) * Fraction(w)
+            weight += Fraction(w)
+    return total / weight if weight else None
+
+
+def to_decimal(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def forecast(marks: Sequence[tuple[str, Decimal]], profile: Profile) -> Forecast:
+    """The forecast from a period's current marks, in date order: (value, weight) pairs."""
+    round_from = Fraction(profile.round_from)
+    numeric = [(v, Fraction(w)) for v, w in marks if v in NUMERIC]
+    if not numeric:
+        grade: str | None = None
+        pass_fail = [v for v, _ in marks if v in PASS_FAIL]
+        if pass_fail:
+            # A retake replaces a fail: the latest pass/fail mark decides.
+            grade = pass_fail[-1]
+        elif profile.special_finals and any(v == "осв" for v, _ in marks):
+            grade = "осв"
+        return Forecast(None, grade, 0, False, None, None)
+    total = sum((int(v) * w for v, w in numeric), Fraction(0))
+    weight = sum((w for _, w in numeric), Fraction(0))
+    average = total / weight
+    current = _grade(average, round_from)
+    return Forecast(
+        average=to_decimal(average),
+        grade=str(current),
+        numeric_count=len(numeric),
+        too_few=len(numeric) < profile.min_marks,
+        raise_hint=_hint(total, weight, current, 5, round_from) if current < 5 else None,
+        drop_hint=_hint(total, weight, current, 2, round_from) if current > 2 else None,
+    )
