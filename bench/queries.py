@@ -60,7 +60,7 @@ async def ensure_database(server: str, students: int, seed: int) -> tuple[str, b
         await migrate.upgrade(engine)
         if await demo.has_schools(engine):
             return url, True
-        first, last = demo.academic_year(datetime.now(UTC).date())
+        _first, last = demo.academic_year(datetime.now(UTC).date())
         print(f"building {name}: {students} students, a full school year to {last}")
         started = time.monotonic()
         bar = ProgressBar()
@@ -182,43 +182,35 @@ def callback_update(bot: Bot, account: int, data: str) -> Update:
 Maker = Callable[[Family], Update]
 
 
-async def timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
-    started = time.perf_counter()
-    await dispatcher.feed_update(bot, update)
-    return time.perf_counter() - started
+@dataclass
+class Runner:
+    """Feeds updates from the sample families to one dispatcher."""
 
+    dispatcher: Dispatcher
+    bot: Bot
+    families: list[Family]
+    rng: random.Random
 
-async def latencies(
-    dispatcher: Dispatcher,
-    bot: Bot,
-    families: list[Family],
-    make: Maker,
-    count: int,
-    rng: random.Random,
-) -> list[float]:
-    return [await timed(dispatcher, bot, make(rng.choice(families))) for _ in range(count)]
+    async def timed(self, update: Update) -> float:
+        started = time.perf_counter()
+        await self.dispatcher.feed_update(self.bot, update)
+        return time.perf_counter() - started
 
+    async def latencies(self, make: Maker, count: int) -> list[float]:
+        return [await self.timed(make(self.rng.choice(self.families))) for _ in range(count)]
 
-async def throughput(
-    dispatcher: Dispatcher,
-    bot: Bot,
-    families: list[Family],
-    makers: list[Maker],
-    count: int,
-    concurrency: int,
-    rng: random.Random,
-) -> float:
-    """Updates per second for a mix of screens, `concurrency` of them in flight at once."""
-    updates = [rng.choice(makers)(rng.choice(families)) for _ in range(count)]
-    queue = iter(updates)
+    async def throughput(self, makers: list[Maker], count: int, concurrency: int) -> float:
+        """Updates per second for a mix of screens, `concurrency` of them in flight at once."""
+        updates = [self.rng.choice(makers)(self.rng.choice(self.families)) for _ in range(count)]
+        queue = iter(updates)
 
-    async def worker() -> None:
-        for update in queue:
-            await dispatcher.feed_update(bot, update)
+        async def worker() -> None:
+            for update in queue:
+                await self.dispatcher.feed_update(self.bot, update)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return count / (time.perf_counter() - started)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started)
 
 
 def bare_dispatcher() -> Dispatcher:
@@ -267,7 +259,8 @@ async def main(students: int, seed: int, requests: int, rounds: int, concurrency
             i18n=make_i18n(),
             code_secret=b"bench-code-secret",
         )
-        bare = bare_dispatcher()
+        journal_bot = Runner(dispatcher, bot, families, rng)
+        bare = Runner(bare_dispatcher(), bot, families, rng)
         screens: dict[str, Maker] = {
             "marks screen": lambda f: message_update(bot, f.account_id, "📘 Отметки"),
             "homework screen": lambda f: message_update(bot, f.account_id, "📝 Домашнее задание"),
@@ -284,29 +277,25 @@ async def main(students: int, seed: int, requests: int, rounds: int, concurrency
         print("  create_dispatcher(), replies sent over HTTP to the fake Bot API")
         # Warm the pool, the catalogues and PostgreSQL's caches alike for both.
         for make in screens.values():
-            await latencies(dispatcher, bot, families, make, 200, rng)
-        await latencies(bare, bot, families, screens["marks screen"], 200, rng)
+            await journal_bot.latencies(make, 200)
+        await bare.latencies(screens["marks screen"], 200)
         results = {}
         for label, make in screens.items():
             results[label] = await rounds_of(
                 label,
                 rounds,
-                lambda make=make: latencies(dispatcher, bot, families, make, requests, rng),  # type: ignore[misc]
+                lambda make=make: journal_bot.latencies(make, requests),  # type: ignore[misc]
             )
         bare_values = await rounds_of(
             "bare aiogram handler",
             rounds,
-            lambda: latencies(bare, bot, families, screens["marks screen"], requests, rng),
+            lambda: bare.latencies(screens["marks screen"], requests),
         )
         makers = list(screens.values())
         mixed = [
-            await throughput(dispatcher, bot, families, makers, requests, concurrency, rng)
-            for _ in range(rounds)
+            await journal_bot.throughput(makers, requests, concurrency) for _ in range(rounds)
         ]
-        bare_rate = [
-            await throughput(bare, bot, families, makers, requests, concurrency, rng)
-            for _ in range(rounds)
-        ]
+        bare_rate = [await bare.throughput(makers, requests, concurrency) for _ in range(rounds)]
         bare_p50 = statistics.median(bare_values)
         print(
             f"  mixed screens, {concurrency} in flight: "

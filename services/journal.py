@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Numeric, and_, case, cast, exists, func, or_, select
+from sqlalchemy import JSON, Numeric, and_, bindparam, case, cast, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -102,58 +102,49 @@ class SchoolContext:
         return monday, monday + timedelta(days=self.days_per_week - 1)
 
 
+# One round trip for the whole calendar: it is read on every screen.
+_CONTEXT = text(
+    """
+    SELECT s.name, s.timezone, s.profile, s.overrides, y.id AS year_id,
+      (SELECT json_agg(json_build_array(p.id, p.kind, p.number, p.starts_on, p.ends_on)
+                       ORDER BY p.starts_on, p.ends_on DESC)
+         FROM periods p WHERE p.academic_year_id = y.id) AS periods,
+      (SELECT json_agg(json_build_array(h.starts_on, h.ends_on))
+         FROM holidays h WHERE h.academic_year_id = y.id) AS holidays
+    FROM schools s
+    LEFT JOIN LATERAL (
+      SELECT a.id FROM academic_years a
+      WHERE a.school_id = s.id AND a.starts_on <= (:now AT TIME ZONE s.timezone)::date
+      ORDER BY a.starts_on DESC LIMIT 1
+    ) y ON true
+    WHERE s.id = :school_id
+    """
+).columns(periods=JSON, holidays=JSON)
+
+_TERM_KINDS = frozenset({m.PeriodKind.QUARTER, m.PeriodKind.TRIMESTER, m.PeriodKind.HALF_YEAR})
+
+
 async def school_context(session: AsyncSession, school_id: int, now: datetime) -> SchoolContext:
     """The school's time zone, profile, current academic year, periods and holidays."""
-    school = (
-        await session.execute(
-            select(m.School.name, m.School.timezone, m.School.profile, m.School.overrides).where(
-                m.School.id == school_id
-            )
-        )
-    ).one()
-    zone = ZoneInfo(school.timezone)
-    local = now.astimezone(zone)
-    today = local.date()
-    year_id = await session.scalar(
-        select(m.AcademicYear.id)
-        .where(m.AcademicYear.school_id == school_id, m.AcademicYear.starts_on <= today)
-        .order_by(m.AcademicYear.starts_on.desc())
-        .limit(1)
-    )
+    school = (await session.execute(_CONTEXT, {"now": now, "school_id": school_id})).one()
+    local = now.astimezone(ZoneInfo(school.timezone))
     terms: list[PeriodRef] = []
     year: PeriodRef | None = None
-    holidays: list[tuple[date, date]] = []
-    if year_id is not None:
-        rows = await session.execute(
-            select(
-                m.Period.id, m.Period.kind, m.Period.number, m.Period.starts_on, m.Period.ends_on
-            )
-            .where(m.Period.academic_year_id == year_id)
-            .order_by(m.Period.starts_on, m.Period.ends_on.desc())
-        )
-        for row in rows:
-            ref = PeriodRef(*row)
-            if ref.kind == m.PeriodKind.YEAR:
-                year = ref
-            elif ref.kind in (
-                m.PeriodKind.QUARTER,
-                m.PeriodKind.TRIMESTER,
-                m.PeriodKind.HALF_YEAR,
-            ):
-                terms.append(ref)
-        # A school with both quarters and half-years (seed 004) reports by the shorter ones.
-        kinds = {t.kind for t in terms}
-        if len(kinds) > 1:
-            shortest = min(kinds, key=lambda k: min(t.ends_on - t.starts_on for t in terms))
-            terms = [t for t in terms if t.kind == shortest]
-        holidays = [
-            (first, last)
-            for first, last in await session.execute(
-                select(m.Holiday.starts_on, m.Holiday.ends_on).where(
-                    m.Holiday.academic_year_id == year_id
-                )
-            )
-        ]
+    for pid, kind, number, starts, ends in school.periods or ():
+        ref = PeriodRef(pid, kind, number, date.fromisoformat(starts), date.fromisoformat(ends))
+        if kind == m.PeriodKind.YEAR:
+            year = ref
+        elif kind in _TERM_KINDS:
+            terms.append(ref)
+    # A school with both quarters and half-years (seed 004) reports by the shorter ones.
+    kinds = {t.kind for t in terms}
+    if len(kinds) > 1:
+        shortest = min(kinds, key=lambda k: min(t.ends_on - t.starts_on for t in terms))
+        terms = [t for t in terms if t.kind == shortest]
+    holidays = tuple(
+        (date.fromisoformat(first), date.fromisoformat(last))
+        for first, last in school.holidays or ()
+    )
     overrides: dict[str, Any] = school.overrides or {}
     days = overrides.get("days_per_week", 5)
     return SchoolContext(
@@ -162,10 +153,10 @@ async def school_context(session: AsyncSession, school_id: int, now: datetime) -
         timezone=school.timezone,
         now=local,
         profile=profile_for(school.profile, overrides),
-        year_id=year_id,
+        year_id=school.year_id,
         terms=tuple(terms),
         year=year,
-        holidays=tuple(holidays),
+        holidays=holidays,
         days_per_week=days if days in (5, 6) else 5,
     )
 
@@ -198,9 +189,40 @@ class SubjectMarks:
     forecast: Forecast
 
 
-def _replaced(table: Any) -> ColumnElement[bool]:
-    later = aliased(table)
-    return exists().where(later.replaces_id == table.id)
+# Statements used on every screen are built once: building SQLAlchemy expressions costs more
+# Python time than running the query. Values come in as bound parameters.
+_previous_mark = aliased(m.Mark, name="previous_mark")
+_later_mark = aliased(m.Mark, name="later_mark")
+_mark_replaced = exists().where(_later_mark.replaces_id == m.Mark.id)
+
+_MARKS = (
+    select(
+        m.Mark.id,
+        m.Lesson.date,
+        m.Lesson.subject_id,
+        m.Subject.name,
+        m.Mark.value,
+        func.coalesce(m.Mark.weight, m.WorkKind.weight, Decimal(1)),
+        m.WorkKind.code,
+        m.WorkKind.name,
+        _previous_mark.value,
+        m.Mark.reason,
+        m.Mark.comment,
+        m.Mark.created_at,
+    )
+    .join(m.Lesson, m.Lesson.id == m.Mark.lesson_id)
+    .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+    .outerjoin(m.WorkKind, m.WorkKind.id == m.Mark.work_kind_id)
+    .outerjoin(_previous_mark, _previous_mark.id == m.Mark.replaces_id)
+    .where(
+        m.Mark.student_id == bindparam("student_id"),
+        m.Lesson.date.between(bindparam("start"), bindparam("end")),
+        m.Mark.value.is_not(None),
+        ~_mark_replaced,
+    )
+    .order_by(m.Lesson.date, m.Lesson.slot, m.Mark.id)
+)
+_MARKS_OF_SUBJECT = _MARKS.where(m.Lesson.subject_id == bindparam("subject_id"))
 
 
 async def marks(
@@ -212,53 +234,39 @@ async def marks(
     subject_id: int | None = None,
 ) -> list[MarkItem]:
     """The student's current marks for lessons from `start` to `end`, oldest first."""
-    previous = aliased(m.Mark)
-    query = (
-        select(
-            m.Mark.id,
-            m.Lesson.date,
-            m.Lesson.subject_id,
-            m.Subject.name,
-            m.Mark.value,
-            func.coalesce(m.Mark.weight, m.WorkKind.weight, Decimal(1)),
-            m.WorkKind.code,
-            m.WorkKind.name,
-            previous.value,
-            m.Mark.reason,
-            m.Mark.comment,
-            m.Mark.created_at,
-        )
-        .join(m.Lesson, m.Lesson.id == m.Mark.lesson_id)
-        .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
-        .outerjoin(m.WorkKind, m.WorkKind.id == m.Mark.work_kind_id)
-        .outerjoin(previous, previous.id == m.Mark.replaces_id)
-        .where(
-            m.Mark.student_id == student.id,
-            m.Lesson.date.between(start, end),
-            m.Mark.value.is_not(None),
-            ~_replaced(m.Mark),
-        )
-        .order_by(m.Lesson.date, m.Lesson.slot, m.Mark.id)
-    )
-    if subject_id is not None:
-        query = query.where(m.Lesson.subject_id == subject_id)
-    rows = await session.execute(query)
+    params: dict[str, Any] = {"student_id": student.id, "start": start, "end": end}
+    if subject_id is None:
+        rows = await session.execute(_MARKS, params)
+    else:
+        rows = await session.execute(_MARKS_OF_SUBJECT, {**params, "subject_id": subject_id})
     return [MarkItem(*tuple(row)) for row in rows]
 
 
-def _member_of_lesson(student: StudentRef) -> ColumnElement[bool]:
-    """The lessons of the student's class that the student attends (whole class or own group)."""
-    return and_(
-        m.Lesson.class_id == student.class_id,
-        or_(
-            m.Lesson.subgroup_id.is_(None),
-            m.Lesson.subgroup_id.in_(
-                select(m.SubgroupMember.subgroup_id).where(
-                    m.SubgroupMember.student_id == student.id
-                )
-            ),
+# The lessons of the student's class that the student attends: the whole class's, and those
+# of the student's own subgroups. Parameters: class_id, student_id.
+_attends_lesson = and_(
+    m.Lesson.class_id == bindparam("class_id"),
+    or_(
+        m.Lesson.subgroup_id.is_(None),
+        m.Lesson.subgroup_id.in_(
+            select(m.SubgroupMember.subgroup_id).where(
+                m.SubgroupMember.student_id == bindparam("student_id")
+            )
         ),
+    ),
+)
+
+_PERIOD_SUBJECTS = (
+    select(m.Subject.id, m.Subject.name)
+    .where(
+        m.Subject.id.in_(
+            select(m.Lesson.subject_id)
+            .where(_attends_lesson, m.Lesson.date.between(bindparam("start"), bindparam("end")))
+            .distinct()
+        )
     )
+    .order_by(m.Subject.name)
+)
 
 
 async def period_subjects(
@@ -270,18 +278,13 @@ async def period_subjects(
     names: dict[int, str] = {}
     if student.class_id is not None:
         rows = await session.execute(
-            select(m.Subject.id, m.Subject.name)
-            .where(
-                m.Subject.id.in_(
-                    select(m.Lesson.subject_id)
-                    .where(
-                        _member_of_lesson(student),
-                        m.Lesson.date.between(period.starts_on, period.ends_on),
-                    )
-                    .distinct()
-                )
-            )
-            .order_by(m.Subject.name)
+            _PERIOD_SUBJECTS,
+            {
+                "class_id": student.class_id,
+                "student_id": student.id,
+                "start": period.starts_on,
+                "end": period.ends_on,
+            },
         )
         names = {subject_id: name for subject_id, name in rows}
     grouped: dict[int, list[MarkItem]] = defaultdict(list)
@@ -336,6 +339,10 @@ async def subject_marks(
 
 # --- final grades ------------------------------------------------------------------------
 
+_previous_final = aliased(m.FinalGrade, name="previous_final")
+_later_final = aliased(m.FinalGrade, name="later_final")
+_final_replaced = exists().where(_later_final.replaces_id == m.FinalGrade.id)
+
 
 @dataclass(frozen=True, slots=True)
 class FinalRow:
@@ -350,7 +357,7 @@ async def finals(
     """The student's final grades of the current academic year, per subject."""
     if context.year_id is None:
         return []
-    previous = aliased(m.FinalGrade)
+    previous = _previous_final
     rows = await session.execute(
         select(m.Subject.name, m.FinalGrade.period_id, m.FinalGrade.value, previous.value)
         .join(m.Subject, m.Subject.id == m.FinalGrade.subject_id)
@@ -360,7 +367,7 @@ async def finals(
             m.FinalGrade.student_id == student.id,
             m.Period.academic_year_id == context.year_id,
             m.FinalGrade.value.is_not(None),
-            ~_replaced(m.FinalGrade),
+            ~_final_replaced,
         )
         .order_by(m.Subject.name, m.Period.starts_on)
     )
@@ -378,6 +385,10 @@ def _short_name(last: str | None, first: str | None, middle: str | None) -> str 
         return None
     initials = "".join(f"{p[0]}." for p in (first, middle) if p)
     return f"{last} {initials}".strip()
+
+
+_teacher = aliased(m.Staff, name="teacher")
+_substitute = aliased(m.Staff, name="substitute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,8 +429,7 @@ async def lessons(
     """The student's lessons (own subgroups only) from `start` to `end`, in timetable order."""
     if student.class_id is None:
         return []
-    teacher = aliased(m.Staff)
-    substitute = aliased(m.Staff)
+    teacher, substitute = _teacher, _substitute
     rows = await session.execute(
         select(
             m.Lesson.id,
@@ -443,8 +453,9 @@ async def lessons(
         .join(teacher, teacher.id == m.Lesson.teacher_id)
         .outerjoin(substitute, substitute.id == m.Lesson.substitute_teacher_id)
         .outerjoin(m.Subgroup, m.Subgroup.id == m.Lesson.subgroup_id)
-        .where(_member_of_lesson(student), m.Lesson.date.between(start, end))
-        .order_by(m.Lesson.date, m.Lesson.slot, m.Lesson.id)
+        .where(_attends_lesson, m.Lesson.date.between(start, end))
+        .order_by(m.Lesson.date, m.Lesson.slot, m.Lesson.id),
+        {"class_id": student.class_id, "student_id": student.id},
     )
     return [
         LessonItem(
@@ -487,11 +498,12 @@ async def homework(
         .join(m.Lesson, m.Lesson.id == m.Homework.lesson_id)
         .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
         .where(
-            _member_of_lesson(student),
+            _attends_lesson,
             m.Lesson.date.between(start - HOMEWORK_LOOKBACK, end),
             m.Homework.due_date.between(start, end),
         )
-        .order_by(m.Homework.due_date, m.Subject.name, m.Homework.id)
+        .order_by(m.Homework.due_date, m.Subject.name, m.Homework.id),
+        {"class_id": student.class_id, "student_id": student.id},
     )
     return [HomeworkItem(*row) for row in rows]
 
@@ -620,7 +632,7 @@ async def class_overview(
         )
         .join(m.Lesson, m.Lesson.id == m.Mark.lesson_id)
         .outerjoin(m.WorkKind, m.WorkKind.id == m.Mark.work_kind_id)
-        .where(in_period, m.Mark.value.is_not(None), ~_replaced(m.Mark))
+        .where(in_period, m.Mark.value.is_not(None), ~_mark_replaced)
         .group_by(m.Mark.student_id)
     )
     marks_of = {sid: (total, weights, twos) for sid, total, weights, twos in mark_rows}

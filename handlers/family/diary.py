@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.family.base import (
     context_of,
@@ -17,7 +16,7 @@ from handlers.family.base import (
     student_of_button,
     student_of_menu,
 )
-from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, HomeworkCb, TimetableCb
+from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, HomeworkCb, Keyboard, TimetableCb
 from handlers.render import clock, day_long, day_short, day_title, esc, header, show
 from services import audit, journal
 from services.access import StudentRef
@@ -94,7 +93,7 @@ def homework_week_text(
 def homework_keyboard(
     student: StudentRef, context: SchoolContext, day: date, *, week: bool
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if week:
         builder.button(
             text=_("◀ Previous week"),
@@ -234,7 +233,7 @@ def timetable_text(student: StudentRef, context: SchoolContext, plan: DayPlan) -
 def timetable_keyboard(
     student: StudentRef, context: SchoolContext, day: date
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     before = _previous_school_day(context, day)
     after = context.next_school_day(day)
     builder.button(

@@ -11,7 +11,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.family.base import (
     context_of,
@@ -23,6 +22,7 @@ from handlers.keyboards import (
     BTN_MARKS,
     ChartCb,
     FinalsCb,
+    Keyboard,
     MarksCb,
     MarksView,
     ReportCb,
@@ -119,7 +119,7 @@ def forecast_lines(result: Forecast, *, min_marks: int) -> list[str]:
 
 
 def period_row(
-    builder: InlineKeyboardBuilder,
+    builder: Keyboard,
     context: SchoolContext,
     selected: PeriodRef,
     make: Callable[[int], CallbackData],
@@ -127,15 +127,15 @@ def period_row(
     started = [t for t in context.terms if t.starts_on <= context.today]
     if len(started) < 2:
         return
-    row = InlineKeyboardBuilder()
+    row = Keyboard()
     for term in started:
         label = ("✅ " if term.id == selected.id else "") + period_short(term)
         row.button(text=label, callback_data=make(term.id))
     builder.attach(row)
 
 
-def _nav(student: StudentRef, period: PeriodRef, here: MarksView) -> InlineKeyboardBuilder:
-    builder = InlineKeyboardBuilder()
+def _nav(student: StudentRef, period: PeriodRef, here: MarksView) -> Keyboard:
+    builder = Keyboard()
     views = (
         (MarksView.PERIOD, _("📘 Period")),
         (MarksView.TODAY, _("Today")),
@@ -181,7 +181,7 @@ def period_keyboard(
     subjects: Sequence[SubjectMarks],
 ) -> InlineKeyboardMarkup:
     builder = _nav(student, period, MarksView.PERIOD)
-    subject_rows = InlineKeyboardBuilder()
+    subject_rows = Keyboard()
     for subject in subjects:
         if subject.marks:
             subject_rows.button(
@@ -193,12 +193,13 @@ def period_keyboard(
     subject_rows.adjust(2)
     builder.attach(subject_rows)
     period_row(builder, context, period, lambda p: MarksCb(s=student.id, v=MarksView.PERIOD, p=p))
-    extra = InlineKeyboardBuilder()
+    extra = Keyboard()
     extra.button(text=_("🏁 Final grades"), callback_data=FinalsCb(s=student.id))
     extra.button(text=_("📄 Report card"), callback_data=ReportCb(s=student.id, p=period.id))
     extra.button(
         text=_("🖼 As a picture"), callback_data=ReportCb(s=student.id, p=period.id, pdf=False)
     )
+    extra.adjust(1, 2)
     builder.attach(extra)
     return builder.as_markup()
 
@@ -307,7 +308,7 @@ async def _week_screen(
         items,
         _("No marks this week."),
     )
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("◀ Previous week"),
         callback_data=MarksCb(s=student.id, v=MarksView.WEEK, p=period.id, w=weeks_back + 1),
@@ -371,7 +372,7 @@ async def _subject_screen(
     except NotFound:
         await query.answer(_("Not found."), show_alert=True)
         return
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("📈 Chart"), callback_data=ChartCb(s=student.id, sub=subject_id, p=period.id)
     )

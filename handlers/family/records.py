@@ -9,7 +9,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.family.base import (
     context_of,
@@ -23,6 +22,7 @@ from handlers.keyboards import (
     BTN_FINALS,
     AttendanceCb,
     FinalsCb,
+    Keyboard,
     MarksCb,
     MarksView,
 )
@@ -116,7 +116,7 @@ async def attendance_screen(
     period: PeriodRef,
 ) -> None:
     summary = await journal.attendance(session, student, period)
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     period_row(builder, context, period, lambda p: AttendanceCb(s=student.id, p=p))
     await audit.viewed(session, account_id=account_id, student_id=student.id, screen="attendance")
     await show(event, attendance_text(student, period, summary), builder.as_markup())
@@ -203,7 +203,7 @@ def _roman_note(kind: str) -> str:
 
 
 def finals_keyboard(student: StudentRef) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("📘 Marks"), callback_data=MarksCb(s=student.id, v=MarksView.PERIOD))
     builder.button(
         text=_("📈 Forecast"), callback_data=MarksCb(s=student.id, v=MarksView.FORECAST)

@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.family.base import not_found, period_of_button
 from handlers.family.marks import period_row
-from handlers.keyboards import BTN_MY_CLASS, ClassCb, MarksCb, MarksView
+from handlers.keyboards import BTN_MY_CLASS, ClassCb, Keyboard, MarksCb, MarksView
 from handlers.render import esc, number, period_title, show
 from services import access, audit, journal
 from services.access import ClassRef, NotFound
@@ -53,7 +52,7 @@ def overview_text(klass: ClassRef, period: PeriodRef, lines: Sequence[StudentLin
 def overview_keyboard(
     klass: ClassRef, context: SchoolContext, period: PeriodRef, lines: Sequence[StudentLine]
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for line in lines:
         builder.button(
             text=line.name,
@@ -102,7 +101,7 @@ async def my_class_menu(message: Message, session: Session) -> None:
         await message.answer(_("This screen is for class teachers."))
         return
     if len(who.class_teacher_of) > 1:
-        builder = InlineKeyboardBuilder()
+        builder = Keyboard()
         for class_id in who.class_teacher_of:
             klass = await access.class_for(session, user.id, class_id)
             builder.button(text=klass.label, callback_data=ClassCb(c=class_id))

@@ -13,14 +13,26 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """An asyncpg engine; JIT is off because the bot's queries are short and JIT only adds lag."""
+    """An asyncpg engine tuned for many short queries.
+
+    JIT is off: it only adds lag to short queries. Plans are always custom: asyncpg prepares
+    every statement, and after five runs PostgreSQL may switch to a generic plan that cannot
+    see the student or the dates; for the marks screen that plan scanned every lesson of the
+    school in the period (4.4 ms instead of 1.3 ms on 2 000 students, far worse on a region).
+    """
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
-        connect_args={"server_settings": {"jit": "off", "application_name": "journalbot"}},
+        connect_args={
+            "server_settings": {
+                "jit": "off",
+                "plan_cache_mode": "force_custom_plan",
+                "application_name": "journalbot",
+            }
+        },
     )
 
 
