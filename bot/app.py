@@ -52,6 +52,11 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
     with i18n.use_locale(locale):
         return [
             BotCommand(command="start", description=i18n.gettext("Begin or link an account")),
+            BotCommand(command="marks", description=i18n.gettext("Marks of the period")),
+            BotCommand(command="homework", description=i18n.gettext("Homework: /homework 25.11")),
+            BotCommand(
+                command="timetable", description=i18n.gettext("Timetable: /timetable 25.11")
+            ),
             BotCommand(command="help", description=i18n.gettext("What the bot can do")),
             BotCommand(command="language", description=i18n.gettext("Choose the language")),
             BotCommand(command="logout", description=i18n.gettext("Unlink this account")),

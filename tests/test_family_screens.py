@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fake_api import FakeBotAPI, UploadedFile
+from handlers.family.base import parse_day
 from handlers.keyboards import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.render import split
 from services import linking
@@ -532,3 +533,30 @@ def test_split_keeps_lines_whole_and_cuts_an_overlong_one() -> None:
     [single] = split("<i>" + "x" * 600 + "</i>", limit=100)
     assert len(single) == 100 and "<" not in single
     assert split("") == [""]
+
+
+@time_machine.travel(MONDAY_NOON, tick=False)
+async def test_commands_take_a_typed_date(
+    session: AsyncSession, diary: Diary, chat: Callable[..., Chat]
+) -> None:
+    parent = await _misha_parent(session, diary, chat)
+    friday = _screen(await parent.send("/homework 27.11"))
+    assert "📝 Домашнее задание на 27 ноября, пятница" in friday.text
+    assert "Повторить § 5" in friday.text
+    tuesday = _screen(await parent.send("/timetable 24.11.2026"))
+    assert "🗓 Расписание на 24 ноября, вторник" in tuesday.text
+    marks = _screen(await parent.send("/marks"))
+    assert "ср. 4,27" in marks.text
+    for wrong in ("/homework 31.02", "/homework завтра", "/timetable 1.13"):
+        [reply] = _sent(await parent.send(wrong))
+        assert reply.text.startswith("Пожалуйста, напишите дату как день и месяц")
+
+
+def test_parse_day_picks_the_nearest_year() -> None:
+    today = date(2026, 11, 23)
+    assert parse_day("25.11", today) == date(2026, 11, 25)
+    assert parse_day("10/01", today) == date(2027, 1, 10)
+    assert parse_day("1.6", today) == date(2026, 6, 1)
+    assert parse_day("25.11.27", today) == date(2027, 11, 25)
+    for wrong in ("29.02", "00.11", "25", "25.11.2026.1", "x"):
+        assert parse_day(wrong, today) is None

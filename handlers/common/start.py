@@ -39,6 +39,9 @@ def help_text() -> str:
     return _(
         "<b>What I can do</b>\n"
         "/start: begin, or link your account with the school's code\n"
+        "/marks: marks, averages and the forecast\n"
+        "/homework: homework for the next school day; /homework 25.11 for a chosen day\n"
+        "/timetable: today's timetable; /timetable 25.11 for a chosen day\n"
         "/help: this help\n"
         "/language: choose the language\n"
         "/logout: unlink this Telegram account\n\n"

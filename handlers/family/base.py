@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -69,3 +70,25 @@ def day_of_button(ordinal: int) -> date | None:
     if not date(2000, 1, 1).toordinal() <= ordinal <= date(2100, 12, 31).toordinal():
         return None
     return date.fromordinal(ordinal)
+
+
+_DAY = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """A date typed as 25.11, 25.11.2026 or 25/11/26; without a year, the one nearest today."""
+    found = _DAY.match(text)
+    if found is None:
+        return None
+    day, month, year = int(found[1]), int(found[2]), found[3]
+    try:
+        if year is not None:
+            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        candidate = date(today.year, month, day)
+    except ValueError:
+        return None
+    if candidate - today > timedelta(days=183):
+        return candidate.replace(year=today.year - 1) if not (month == 2 and day == 29) else None
+    if today - candidate > timedelta(days=183):
+        return candidate.replace(year=today.year + 1) if not (month == 2 and day == 29) else None
+    return candidate

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -13,6 +14,7 @@ from handlers.family.base import (
     context_of,
     day_of_button,
     not_found,
+    parse_day,
     student_of_button,
     student_of_menu,
 )
@@ -176,6 +178,42 @@ async def homework_menu(
     )
 
 
+def bad_day() -> str:
+    return _("Please write the date as day and month, for example /homework 25.11.")
+
+
+@router.message(Command("homework"))
+async def homework_command(
+    message: Message,
+    command: CommandObject,
+    session: Session,
+    account_prefs: AccountPrefs | None,
+) -> None:
+    """/homework for the next school day, /homework 25.11 for a chosen one."""
+    student = await student_of_menu(message, session, account_prefs)
+    if student is None:
+        return
+    assert message.from_user is not None
+    context = await context_of(session, student)
+    day = (
+        parse_day(command.args, context.today)
+        if command.args
+        else context.next_school_day(context.today)
+    )
+    if day is None:
+        await message.answer(bad_day())
+        return
+    await homework_screen(
+        message,
+        session,
+        account_id=message.from_user.id,
+        student=student,
+        context=context,
+        day=day,
+        week=False,
+    )
+
+
 @router.callback_query(HomeworkCb.filter())
 async def homework_button(
     query: CallbackQuery, callback_data: HomeworkCb, session: Session
@@ -286,6 +324,35 @@ async def timetable_menu(
     if not context.is_school_day(day) or context.now.hour >= 16:
         # After lessons, and on days off, what matters is the next school day.
         day = context.next_school_day(day)
+    await timetable_screen(
+        message,
+        session,
+        account_id=message.from_user.id,
+        student=student,
+        context=context,
+        day=day,
+    )
+
+
+@router.message(Command("timetable"))
+async def timetable_command(
+    message: Message,
+    command: CommandObject,
+    session: Session,
+    account_prefs: AccountPrefs | None,
+) -> None:
+    """/timetable for today, /timetable 25.11 for a chosen day."""
+    student = await student_of_menu(message, session, account_prefs)
+    if student is None:
+        return
+    assert message.from_user is not None
+    context = await context_of(session, student)
+    day = parse_day(command.args, context.today) if command.args else context.today
+    if day is None:
+        await message.answer(
+            _("Please write the date as day and month, for example /timetable 25.11.")
+        )
+        return
     await timetable_screen(
         message,
         session,

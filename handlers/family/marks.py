@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -222,6 +223,7 @@ async def period_screen(
     )
 
 
+@router.message(Command("marks"))
 @router.message(F.text == BTN_MARKS)
 async def marks_menu(
     message: Message, session: Session, account_prefs: AccountPrefs | None
