@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.dispatcher import create_dispatcher
 from bot.i18n import LANGUAGES, make_i18n
 from bot.keys import code_secret
+from bot.notifier import run_notifications
 from bot.settings import Settings
 from services.db import migrate
 from services.db.session import create_engine, create_sessionmaker
@@ -140,10 +141,17 @@ async def run_bot(settings: Settings, database_url: str) -> None:
         sessionmaker=create_sessionmaker(engine), i18n=i18n, code_secret=code_secret(settings)
     )
     bot = create_bot(settings, settings.bot_token.get_secret_value())
+    stop = asyncio.Event()
+    notifications: asyncio.Task[None] | None = None
     try:
         username = await check_bot(bot, settings)
         await publish_commands(bot, i18n)
         log.info("started as @%s", username)
+        notifications = asyncio.create_task(
+            run_notifications(
+                engine, database_url, bot=bot, i18n=i18n, settings=settings, stop=stop
+            )
+        )
         if settings.webhook_url:
             await _serve_webhook(dispatcher, bot, settings)
         else:
@@ -155,7 +163,40 @@ async def run_bot(settings: Settings, database_url: str) -> None:
                 close_bot_session=False,
             )
     finally:
+        stop.set()
+        if notifications is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(notifications, 10)
         with contextlib.suppress(Exception):
             await bot.session.close()
         await engine.dispose()
         log.info("stopped")
+
+
+async def run_worker(settings: Settings, database_url: str) -> None:
+    """Deliver notifications only (no updates) until SIGINT or SIGTERM."""
+    if settings.bot_token is None:
+        raise StartupError("BOT_TOKEN is not set: get one from @BotFather")
+    engine = create_engine(database_url)
+    bot = create_bot(settings, settings.bot_token.get_secret_value())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        log.info("notification worker started")
+        await run_notifications(
+            engine,
+            database_url,
+            bot=bot,
+            i18n=make_i18n(settings.default_locale),
+            settings=settings,
+            stop=stop,
+        )
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        with contextlib.suppress(Exception):
+            await bot.session.close()
+        await engine.dispose()
+        log.info("notification worker stopped")

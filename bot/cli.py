@@ -318,6 +318,35 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
+    from services import delivery
+    from services.db.session import create_engine
+
+    url = database_url(settings)
+    if args.notify_command == "worker":
+        from bot.app import run_worker
+
+        await run_worker(settings, url)
+        return 0
+    engine = create_engine(url, pool_size=1)
+    try:
+        if args.notify_command == "retry-dead":
+            count = await delivery.retry_dead(engine)
+            print(f"{count} dead message(s) queued again")
+            return 0
+        state = await delivery.status(engine)
+    finally:
+        await engine.dispose()
+    oldest = f"{state.oldest_pending:%Y-%m-%d %H:%M:%S %Z}" if state.oldest_pending else "—"
+    print(f"pending       {state.pending:8d}  (due now {state.due})")
+    print(f"oldest        {oldest}")
+    print(f"sent, 1 hour  {state.sent_last_hour:8d}")
+    print(f"dead          {state.dead:8d}")
+    for notification_id, error in state.dead_examples:
+        print(f"  #{notification_id}: {error}")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -375,6 +404,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
     audit.add_argument("--limit", type=int, default=100)
 
+    notify_parser = commands.add_parser("notify", help="the notification queue")
+    notify_commands = notify_parser.add_subparsers(
+        dest="notify_command", required=True, metavar="ACTION"
+    )
+    notify_commands.add_parser("status", help="queue depth, oldest pending, dead messages")
+    notify_commands.add_parser("retry-dead", help="queue dead messages again")
+    notify_commands.add_parser(
+        "worker", help="only deliver notifications (no updates), e.g. as a second process"
+    )
+
     demo = commands.add_parser("demo", help="try the bot: embedded database, demo school")
     demo.add_argument("--seed", type=int, default=1)
     return parser
@@ -388,6 +427,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "codes": cmd_codes,
     "access": cmd_access,
     "audit": cmd_audit,
+    "notify": cmd_notify,
 }
 
 

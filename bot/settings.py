@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     # HMAC key for activation codes; generated into data_dir when unset.
     code_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Delivery: Telegram allows about 30 messages a second per bot and 1 a second per chat.
+    notify_rate: float = Field(default=25.0, gt=0, le=10_000)
+    # A new mark waits this long before it is sent, so a quick correction replaces it.
+    notify_hold_seconds: float = Field(default=0.0, ge=0, le=3600)
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    notify_max_backoff_seconds: float = Field(default=600.0, gt=0, le=86_400)
 
     @field_validator("bot_token")
     @classmethod

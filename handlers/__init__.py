@@ -7,12 +7,13 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Every router of the bot, in the order the dispatcher tries them."""
-    from handlers.common import fallback, group, phone, start
+    from handlers.common import fallback, group, membership, phone, start
     from handlers.family import children, diary, marks, records
     from handlers.teacher import my_class
 
     routers = [
         group.router,
+        membership.router,
         start.router,
         phone.router,
         children.router,

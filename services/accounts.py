@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,4 +62,25 @@ async def select_student(session: AsyncSession, *, account_id: int, student_id: 
         .where(m.TelegramAccount.id == account_id)
         .values(selected_student_id=student_id)
     )
+    await session.commit()
+
+
+async def set_blocked(
+    session: AsyncSession, *, account_id: int, blocked: bool, now: datetime
+) -> None:
+    """The user blocked (or unblocked) the bot: stop (or resume) notifications. Commits.
+
+    Blocking also cancels what is waiting to be sent: it could never be delivered.
+    """
+    await session.execute(
+        update(m.TelegramAccount)
+        .where(m.TelegramAccount.id == account_id)
+        .values(is_active=not blocked, blocked_at=now if blocked else None)
+    )
+    if blocked:
+        await session.execute(
+            update(m.Notification)
+            .where(m.Notification.account_id == account_id, m.Notification.status == "pending")
+            .values(status="cancelled", last_error="blocked by the user")
+        )
     await session.commit()

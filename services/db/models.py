@@ -559,6 +559,45 @@ class NotificationPreference(IdMixin, Base):
     mode: Mapped[str] = mapped_column(String(16))
 
 
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+class Notification(IdMixin, Base):
+    """One message to one account: the delivery queue (SPEC §5).
+
+    At most one row per (account, dedup_key), so an event is never queued twice for the same
+    person; the text is composed when the message is sent, in the recipient's language.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedup_key"),
+        CheckConstraint(_check_in("status", NotificationStatus), name="status"),
+        Index(None, "not_before", postgresql_where=text("status = 'pending'")),
+        Index(None, "status", "created_at"),
+    )
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("tg_accounts.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    student_id: Mapped[int | None] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(32))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    # Not sent before this moment: the end of quiet hours, a digest's time, a correction hold.
+    not_before: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+    # A sender that claimed the row holds it until then; after a crash the lease runs out.
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+    sent_at: Mapped[datetime | None]
+
+
 class AuditEntry(IdMixin, Base):
     """Who did what to which person's data; never message texts."""
 

@@ -1,0 +1,279 @@
+"""Notifications end to end inside the bot process: the outbox consumer, the sender, the texts.
+
+Texts are composed when a message is sent, in the recipient's language (SPEC §5), from the
+journal as it is then; a link revoked since the event means nothing is sent (SPEC §3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.settings import Settings
+from handlers.render import (
+    day_short,
+    esc,
+    kind_text,
+    mark_text,
+    period_name,
+)
+from services import delivery, notify, outbox
+from services.db.session import SessionFactory, create_sessionmaker
+from services.delivery import Outgoing
+from services.notices import (
+    AttendanceNotice,
+    FinalNotice,
+    HomeworkNotice,
+    MarkNotice,
+    Recipient,
+    load_notices,
+)
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _locale(i18n: I18n, locale: str) -> Iterator[None]:
+    """Render with the recipient's catalogue, outside any update's context."""
+    with i18n.context(), i18n.use_locale(locale):
+        yield
+
+
+class Composer:
+    """Turns a queued notification into the text its recipient reads."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    def mark(self, child: str, notice: MarkNotice, *, threshold: int) -> str:
+        when = day_short(notice.day)
+        kind = kind_text(notice.kind_code, notice.kind_name)
+        if notice.action == "removed":
+            return _(
+                "🗑 {child} — {subject}: the mark {was} of {day} was removed. Reason: {reason}"
+            ).format(
+                child=esc(child),
+                was=mark_text(notice.was or "—"),
+                subject=esc(notice.subject),
+                day=when,
+                reason=esc(notice.reason),
+            )
+        value = f"<b>{mark_text(notice.value or '')}</b>"
+        low = (
+            notice.value is not None
+            and notice.value.isdigit()
+            and int(notice.value) <= max(2, threshold)
+        )
+        flag = "⚠️ " if low else ""
+        if notice.action == "corrected" and notice.was is not None:
+            return flag + _(
+                "✎ {child} — {subject}: the mark of {day} ({kind}) was corrected: "
+                "{was} → {value}. Reason: {reason}"
+            ).format(
+                child=esc(child),
+                subject=esc(notice.subject),
+                day=when,
+                kind=kind,
+                was=mark_text(notice.was),
+                value=value,
+                reason=esc(notice.reason),
+            )
+        return flag + _("📘 {child} — {subject}: {value} ({kind}, {day})").format(
+            child=esc(child), value=value, subject=esc(notice.subject), kind=kind, day=when
+        )
+
+    def attendance(self, child: str, notice: AttendanceNotice) -> str:
+        params = {
+            "child": esc(child),
+            "subject": esc(notice.subject),
+            "day": day_short(notice.day),
+            "slot": notice.slot,
+        }
+        if notice.action == "removed":
+            return _(
+                "🚸 {child}: the absence from lesson {slot} ({subject}, {day}) was removed from "
+                "the journal."
+            ).format(**params)
+        if notice.kind == "late":
+            if notice.minutes_late:
+                return _(
+                    "⏰ {child} was {minutes} min late for lesson {slot} ({subject}, {day})."
+                ).format(minutes=notice.minutes_late, **params)
+            return _("⏰ {child} was late for lesson {slot} ({subject}, {day}).").format(**params)
+        return _("🚸 {child} was absent from lesson {slot} ({subject}, {day}).").format(**params)
+
+    def finals(self, child: str, notices: list[FinalNotice]) -> str:
+        by_period: dict[str, list[FinalNotice]] = defaultdict(list)
+        for notice in notices:
+            by_period[period_name(notice.period)].append(notice)
+        lines = []
+        for period, grades in by_period.items():
+            lines.append(
+                _("🏁 {child}: final grades for {period}").format(child=esc(child), period=period)
+            )
+            for grade in sorted(grades, key=lambda g: g.subject):
+                corrected = (
+                    " " + _("(corrected from {old})").format(old=mark_text(grade.was))
+                    if grade.was
+                    else ""
+                )
+                lines.append(f"• {esc(grade.subject)}: <b>{mark_text(grade.value)}</b>{corrected}")
+        return "\n".join(lines)
+
+    def homework_line(self, notice: HomeworkNotice) -> str:
+        return _("{subject} for {day}: {text}").format(
+            subject=f"<b>{esc(notice.subject)}</b>",
+            day=day_short(notice.due),
+            text=esc(notice.text),
+        )
+
+
+@dataclass
+class Sender:
+    """The send function of the delivery engine: compose, send, translate Telegram's errors."""
+
+    bot: Bot
+    sessionmaker: SessionFactory
+    i18n: I18n
+    default_locale: str
+
+    async def __call__(self, message: Outgoing) -> None:
+        text = await self.compose(message)
+        try:
+            await self.bot.send_message(message.chat_id, text, request_timeout=15)
+        except TelegramRetryAfter as exc:
+            raise delivery.RetryAfter(exc.retry_after) from None
+        except (TelegramForbiddenError, TelegramUnauthorizedError) as exc:
+            raise delivery.Blocked(exc.message) from None
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            raise delivery.Rejected(exc.message) from None
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            raise delivery.Transient(type(exc).__name__ + ": " + str(exc)[:200]) from None
+
+    async def compose(self, message: Outgoing) -> str:
+        async with self.sessionmaker() as session:
+            recipient = await load_notices(session, message)
+        if recipient is None or not recipient.has_content:
+            raise delivery.Skip("nothing to tell any more")
+        locale = recipient.language or self.default_locale
+        composer = Composer(self.i18n)
+        with _locale(self.i18n, locale):
+            return self._text(composer, recipient)
+
+    def _text(self, composer: Composer, recipient: Recipient) -> str:
+        parts: list[str] = []
+        for child, marks in recipient.marks.items():
+            parts.extend(
+                composer.mark(child, m, threshold=recipient.low_mark_threshold) for m in marks
+            )
+        for child, entries in recipient.attendance.items():
+            parts.extend(composer.attendance(child, a) for a in entries)
+        for child, finals in recipient.finals.items():
+            parts.append(composer.finals(child, finals))
+        if recipient.homework:
+            lines = []
+            for child, tasks in recipient.homework.items():
+                lines.append(_("📝 Homework for {child}:").format(child=esc(child)))
+                lines.extend("• " + composer.homework_line(task) for task in tasks)
+            parts.append("\n".join(lines))
+        text = "\n\n".join(parts)
+        if recipient.is_digest:
+            text = _("🌙 Your evening digest") + "\n\n" + text
+        return text
+
+
+async def fan_out_handler(
+    connection: AsyncConnection, events: list[outbox.JournalEvent], *, settings: Settings
+) -> None:
+    written = await notify.fan_out(
+        connection,
+        events,
+        now=datetime.now(UTC),
+        policy=notify.Policy(hold=timedelta(seconds=settings.notify_hold_seconds)),
+        default_zone=settings.default_timezone,
+    )
+    if written:
+        await connection.execute(notify.WAKE_SENDERS)
+
+
+async def run_notifications(
+    engine: AsyncEngine,
+    database_url: str,
+    *,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    """The outbox consumer and the sender, until `stop`; the caller owns the engine and bot."""
+    events = outbox.OutboxListener(database_url)
+    wakeups = outbox.OutboxListener(database_url, channel=delivery.CHANNEL)
+    await events.start()
+    await wakeups.start()
+    redis: Any = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        limiter: delivery.RateLimiter = delivery.RedisRateLimiter(redis, settings.notify_rate)
+        gate: delivery.ChatGate = delivery.RedisChatGate(redis)
+    else:
+        limiter = delivery.LocalRateLimiter(settings.notify_rate)
+        gate = delivery.LocalChatGate()
+    engine_delivery = delivery.Delivery(
+        engine,
+        Sender(bot, create_sessionmaker(engine), i18n, settings.default_locale),
+        limiter=limiter,
+        gate=gate,
+        retry=delivery.Retry(
+            max_attempts=settings.notify_max_attempts,
+            max_backoff=settings.notify_max_backoff_seconds,
+        ),
+    )
+    leadership = delivery.Leadership(database_url)
+
+    async def consume() -> None:
+        await outbox.consume_forever(
+            engine,
+            lambda connection, batch: fan_out_handler(connection, batch, settings=settings),
+            listener=events,
+            stop=stop,
+        )
+
+    async def send() -> None:
+        while not stop.is_set():
+            # With Redis every process sends; without it, the holder of the lock does.
+            if redis is not None or await leadership.try_acquire():
+                await engine_delivery.run_forever(stop, wakeups.wait)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5)
+
+    try:
+        await asyncio.gather(consume(), send())
+    finally:
+        await events.stop()
+        await wakeups.stop()
+        await leadership.release()
+        if redis is not None:
+            await redis.aclose()

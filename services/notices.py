@@ -1,0 +1,289 @@
+"""What a queued notification is about, read from the journal when it is sent.
+
+Access is checked again here, per child, as links stand at sending time: a link revoked after
+the event means the child's part is dropped (SPEC §3, seed 002 §4.3–4.4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services import access
+from services.access import NotFound
+from services.db import models as m
+from services.delivery import Outgoing
+from services.journal import PeriodRef
+
+
+@dataclass(frozen=True, slots=True)
+class MarkNotice:
+    action: str  # new, corrected, removed
+    value: str | None
+    was: str | None
+    subject: str
+    day: date
+    kind_code: str | None
+    kind_name: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceNotice:
+    action: str
+    kind: str
+    subject: str
+    day: date
+    slot: int
+    minutes_late: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalNotice:
+    subject: str
+    value: str
+    was: str | None
+    period: PeriodRef
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkNotice:
+    subject: str
+    due: date
+    text: str
+
+
+@dataclass
+class Recipient:
+    """Everything one message says, grouped by the child's name."""
+
+    language: str | None
+    low_mark_threshold: int
+    is_digest: bool
+    marks: dict[str, list[MarkNotice]] = field(default_factory=lambda: defaultdict(list))
+    attendance: dict[str, list[AttendanceNotice]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    finals: dict[str, list[FinalNotice]] = field(default_factory=lambda: defaultdict(list))
+    homework: dict[str, list[HomeworkNotice]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def has_content(self) -> bool:
+        return any(
+            any(v for v in group.values())
+            for group in (self.marks, self.attendance, self.finals, self.homework)
+        )
+
+
+_mark_previous = aliased(m.Mark, name="previous")
+_MARKS = (
+    select(
+        m.Mark.id,
+        m.Mark.value,
+        _mark_previous.value,
+        m.Subject.name,
+        m.Lesson.date,
+        m.WorkKind.code,
+        m.WorkKind.name,
+        m.Mark.reason,
+    )
+    .join(m.Lesson, m.Lesson.id == m.Mark.lesson_id)
+    .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+    .outerjoin(m.WorkKind, m.WorkKind.id == m.Mark.work_kind_id)
+    .outerjoin(_mark_previous, _mark_previous.id == m.Mark.replaces_id)
+    .where(m.Mark.id.in_(bindparam("ids", expanding=True)))
+)
+
+_final_previous = aliased(m.FinalGrade, name="previous")
+_final_later = aliased(m.FinalGrade, name="later")
+_FINALS = (
+    select(
+        m.FinalGrade.id,
+        m.FinalGrade.value,
+        _final_previous.value,
+        m.Subject.name,
+        m.Period.id,
+        m.Period.kind,
+        m.Period.number,
+        m.Period.starts_on,
+        m.Period.ends_on,
+    )
+    .join(m.Subject, m.Subject.id == m.FinalGrade.subject_id)
+    .join(m.Period, m.Period.id == m.FinalGrade.period_id)
+    .outerjoin(_final_previous, _final_previous.id == m.FinalGrade.replaces_id)
+    .where(
+        m.FinalGrade.id.in_(bindparam("ids", expanding=True)),
+        m.FinalGrade.value.is_not(None),
+        # Several revisions in one message: only the latest of each grade is told.
+        ~select(_final_later.id).where(_final_later.replaces_id == m.FinalGrade.id).exists(),
+    )
+)
+
+_LESSONS = (
+    select(m.Lesson.id, m.Lesson.date, m.Lesson.slot, m.Subject.name)
+    .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+    .where(m.Lesson.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+async def _child_name(
+    session: AsyncSession, account_id: int, student_id: int, cache: dict[int, str | None]
+) -> str | None:
+    if student_id not in cache:
+        try:
+            cache[student_id] = (await access.student_for(session, account_id, student_id)).name
+        except NotFound:
+            cache[student_id] = None
+    return cache[student_id]
+
+
+def _items(message: Outgoing) -> list[dict[str, Any]]:
+    payload = message.payload
+    if payload.get("kind") == "digest":
+        return list(payload.get("items", []))
+    return [{**payload, "student_id": message.student_id}]
+
+
+async def load_notices(session: AsyncSession, message: Outgoing) -> Recipient | None:
+    """The content of a queued notification for its recipient; None if the account is gone."""
+    account = (
+        await session.execute(
+            select(m.TelegramAccount.language, m.TelegramAccount.low_mark_threshold).where(
+                m.TelegramAccount.id == message.account_id, m.TelegramAccount.is_active
+            )
+        )
+    ).first()
+    if account is None:
+        return None
+    result = Recipient(
+        language=account[0],
+        low_mark_threshold=account[1],
+        is_digest=message.payload.get("kind") == "digest",
+    )
+    names: dict[int, str | None] = {}
+    items = []
+    for item in _items(message):
+        name = await _child_name(session, message.account_id, int(item["student_id"]), names)
+        if name is not None:
+            items.append((name, item))
+    await _marks(session, result, [(n, i) for n, i in items if i["kind"] == "mark"])
+    await _attendance(session, result, [(n, i) for n, i in items if i["kind"] == "attendance"])
+    await _finals(session, result, [(n, i) for n, i in items if i["kind"] == "finals"])
+    await _homework(session, result, [(n, i) for n, i in items if i["kind"] == "homework"])
+    return result
+
+
+async def _marks(
+    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
+) -> None:
+    if not items:
+        return
+    rows = {
+        row[0]: row
+        for row in await session.execute(_MARKS, {"ids": [int(i["mark_id"]) for _, i in items]})
+    }
+    for name, item in items:
+        row = rows.get(int(item["mark_id"]))
+        if row is None:
+            continue
+        _, value, previous, subject, day, code, kind_name, reason = row
+        action = item.get("action", "new")
+        result.marks[name].append(
+            MarkNotice(
+                action=action,
+                value=value,
+                # The value the family saw, kept from the first message's event.
+                was=item.get("was") or previous,
+                subject=subject,
+                day=day,
+                kind_code=code,
+                kind_name=kind_name,
+                reason=reason,
+            )
+        )
+
+
+async def _attendance(
+    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
+) -> None:
+    if not items:
+        return
+    ids = [int(i["attendance_id"]) for _, i in items]
+    current = {
+        row[0]: row
+        for row in await session.execute(
+            select(m.Attendance.id, m.Attendance.kind, m.Attendance.minutes_late).where(
+                m.Attendance.id.in_(ids)
+            )
+        )
+    }
+    lessons = {
+        row[0]: row
+        for row in await session.execute(
+            _LESSONS, {"ids": [int(i["lesson_id"]) for _, i in items if i.get("lesson_id")]}
+        )
+    }
+    for name, item in items:
+        lesson = lessons.get(int(item.get("lesson_id") or 0))
+        if lesson is None:
+            continue
+        row = current.get(int(item["attendance_id"]))
+        action = item.get("action", "new")
+        if row is None and action != "removed":
+            continue  # removed before it was sent: nothing to say
+        result.attendance[name].append(
+            AttendanceNotice(
+                action=action,
+                kind=row[1] if row is not None else (item.get("was_kind") or "absent"),
+                subject=lesson[3],
+                day=lesson[1],
+                slot=lesson[2],
+                minutes_late=row[2] if row is not None else None,
+            )
+        )
+
+
+async def _finals(
+    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
+) -> None:
+    ids = [int(g) for _, i in items for g in i.get("grades", [])]
+    if not ids:
+        return
+    rows = {row[0]: row for row in await session.execute(_FINALS, {"ids": ids})}
+    for name, item in items:
+        for grade_id in item.get("grades", []):
+            row = rows.get(int(grade_id))
+            if row is None:
+                continue
+            _, value, previous, subject, pid, kind, number, starts, ends = row
+            result.finals[name].append(
+                FinalNotice(
+                    subject, str(value), previous, PeriodRef(pid, kind, number, starts, ends)
+                )
+            )
+
+
+async def _homework(
+    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
+) -> None:
+    if not items:
+        return
+    rows = {
+        row[0]: row
+        for row in await session.execute(
+            select(m.Homework.id, m.Homework.due_date, m.Homework.text, m.Subject.name)
+            .join(m.Lesson, m.Lesson.id == m.Homework.lesson_id)
+            .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+            .where(m.Homework.id.in_([int(i["homework_id"]) for _, i in items]))
+        )
+    }
+    for name, item in items:
+        row = rows.get(int(item["homework_id"]))
+        if row is not None:
+            result.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))

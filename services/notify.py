@@ -1,0 +1,447 @@
+"""From journal events to queued notifications: recipients, preferences, quiet hours, digests.
+
+SPEC §5: new, corrected and removed marks, absences and lateness, final grades (one message per
+child and period, however many subjects arrive together), homework (an evening digest by
+default). Recipients are the accounts linked right now as the student or as a guardian with
+consent on record (seed 003 §1.5), and only for events after the moment of linking. The queue
+row is unique per (account, dedup_key): an event is never queued twice for a person. The text
+is composed when the message is sent (`bot.notifier`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.outbox import JournalEvent
+
+
+class Category(enum.StrEnum):
+    MARKS = "marks"
+    ATTENDANCE = "attendance"
+    FINALS = "finals"
+    HOMEWORK = "homework"
+    WEEKLY = "weekly"
+
+
+class Mode(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+# SPEC §5: what each side gets when they have chosen nothing.
+DEFAULTS: dict[tuple[str, Category], Mode] = {
+    ("guardian", Category.MARKS): Mode.IMMEDIATE,
+    ("guardian", Category.ATTENDANCE): Mode.IMMEDIATE,
+    ("guardian", Category.FINALS): Mode.IMMEDIATE,
+    ("guardian", Category.HOMEWORK): Mode.OFF,
+    ("guardian", Category.WEEKLY): Mode.IMMEDIATE,
+    ("student", Category.MARKS): Mode.IMMEDIATE,
+    ("student", Category.ATTENDANCE): Mode.OFF,
+    ("student", Category.FINALS): Mode.IMMEDIATE,
+    ("student", Category.HOMEWORK): Mode.DIGEST,
+    ("student", Category.WEEKLY): Mode.IMMEDIATE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    account_id: int
+    chat_id: int
+    role: str  # guardian or student
+    student_id: int
+    linked_at: datetime
+    zone: ZoneInfo
+    quiet_from: time
+    quiet_to: time
+    digest_time: time
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Timing rules of the delivery side that the fan-out needs."""
+
+    hold: timedelta = timedelta(0)
+
+
+def in_quiet_hours(local: datetime, quiet_from: time, quiet_to: time) -> bool:
+    moment = local.time()
+    if quiet_from == quiet_to:
+        return False
+    if quiet_from < quiet_to:
+        return quiet_from <= moment < quiet_to
+    return moment >= quiet_from or moment < quiet_to
+
+
+def after_quiet_hours(
+    moment: datetime, zone: ZoneInfo, quiet_from: time, quiet_to: time
+) -> datetime:
+    """`moment`, or the end of the recipient's quiet hours when it falls inside them."""
+    local = moment.astimezone(zone)
+    if not in_quiet_hours(local, quiet_from, quiet_to):
+        return moment
+    end = datetime.combine(local.date(), quiet_to, zone)
+    if end <= local:
+        end = datetime.combine(local.date() + timedelta(days=1), quiet_to, zone)
+    return end.astimezone(UTC)
+
+
+def next_digest(moment: datetime, zone: ZoneInfo, at: time) -> datetime:
+    """The next daily digest time after `moment`, in the recipient's zone."""
+    local = moment.astimezone(zone)
+    due = datetime.combine(local.date(), at, zone)
+    if due <= local:
+        due = datetime.combine(local.date() + timedelta(days=1), at, zone)
+    return due.astimezone(UTC)
+
+
+_RECIPIENTS = text(
+    """
+    SELECT a.id, a.chat_id, l.role, t.student_id, l.created_at,
+           coalesce(a.timezone, s.timezone, :zone) AS zone,
+           a.quiet_from, a.quiet_to, a.digest_time
+    FROM unnest(CAST(:students AS bigint[])) AS t(student_id)
+    JOIN students st ON st.id = t.student_id
+    JOIN schools s ON s.id = st.school_id
+    JOIN account_links l ON l.revoked_at IS NULL AND (
+        l.student_id = t.student_id
+        OR (l.guardian_id IN (SELECT g.guardian_id FROM guardianships g
+                              WHERE g.student_id = t.student_id)
+            AND EXISTS (SELECT 1 FROM consents c
+                        WHERE c.student_id = t.student_id AND c.revoked_at IS NULL))
+    )
+    JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
+    WHERE st.left_at IS NULL
+    """
+)
+
+# Wakes the senders at once instead of at their next poll.
+WAKE_SENDERS = text("SELECT pg_notify('notifications', '')")
+
+_PREFS = text(
+    """
+    SELECT account_id, student_id, category, mode FROM notification_prefs
+    WHERE account_id = ANY(CAST(:accounts AS bigint[]))
+    """
+)
+
+
+async def recipients(
+    connection: AsyncConnection, student_ids: Iterable[int], *, default_zone: str
+) -> dict[int, list[Recipient]]:
+    """Active linked accounts per student, as links stand now."""
+    ids = sorted(set(student_ids))
+    if not ids:
+        return {}
+    rows = await connection.execute(_RECIPIENTS, {"students": ids, "zone": default_zone})
+    found: dict[int, dict[int, Recipient]] = defaultdict(dict)
+    for account, chat, role, student, linked, zone, q_from, q_to, digest in rows:
+        # A guardian who is also linked as the student (rare) is one recipient, not two.
+        found[student].setdefault(
+            account,
+            Recipient(
+                account_id=account,
+                chat_id=chat,
+                role="student" if role == "student" else "guardian",
+                student_id=student,
+                linked_at=linked,
+                zone=ZoneInfo(zone),
+                quiet_from=q_from,
+                quiet_to=q_to,
+                digest_time=digest,
+            ),
+        )
+    return {student: list(accounts.values()) for student, accounts in found.items()}
+
+
+@dataclass
+class Preferences:
+    """Chosen modes: per child first, then for all children, then the role's default."""
+
+    chosen: dict[tuple[int, int | None, str], str] = field(default_factory=dict)
+
+    def mode(self, recipient: Recipient, category: Category) -> Mode:
+        for student in (recipient.student_id, None):
+            chosen = self.chosen.get((recipient.account_id, student, category.value))
+            if chosen is not None:
+                return Mode(chosen)
+        return DEFAULTS[(recipient.role, category)]
+
+
+async def preferences(connection: AsyncConnection, accounts: Iterable[int]) -> Preferences:
+    ids = sorted(set(accounts))
+    if not ids:
+        return Preferences()
+    rows = await connection.execute(_PREFS, {"accounts": ids})
+    return Preferences({(a, s, c): mode for a, s, c, mode in rows})
+
+
+# --- what an event becomes ---------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    """A notification about to be queued; several events may fold into one."""
+
+    recipient: Recipient
+    category: Category
+    dedup_key: str
+    payload: dict[str, Any]
+    not_before: datetime
+    # Lists in the payload that rows with the same key merge (final grades, digest items).
+    merge: str | None = None
+
+
+def _category(event: JournalEvent) -> Category | None:
+    prefix = event.kind.split(".", 1)[0]
+    return {
+        "mark": Category.MARKS,
+        "final": Category.FINALS,
+        "attendance": Category.ATTENDANCE,
+        "homework": Category.HOMEWORK,
+    }.get(prefix)
+
+
+def _payload(event: JournalEvent) -> dict[str, Any]:
+    """What the message needs besides what is read when it is sent."""
+    new = event.new or {}
+    old = event.old or {}
+    action = event.kind.split(".", 1)[1]
+    if event.table_name == "marks":
+        return {
+            "kind": "mark",
+            "action": action,
+            "mark_id": event.row_id,
+            "was": old.get("value"),
+        }
+    if event.table_name == "final_grades":
+        return {"kind": "finals", "grades": [event.row_id], "period_id": new.get("period_id")}
+    if event.table_name == "attendance":
+        row = new or old
+        return {
+            "kind": "attendance",
+            "action": action,
+            "attendance_id": event.row_id,
+            "lesson_id": row.get("lesson_id"),
+            "was_kind": old.get("kind"),
+        }
+    return {"kind": "homework", "homework_id": event.row_id, "lesson_id": event.lesson_id}
+
+
+def _worth_telling(event: JournalEvent) -> bool:
+    if event.table_name == "attendance" and event.kind.endswith(".changed"):
+        # A new reason or "valid" is the school's paperwork; a changed kind is news.
+        return (event.old or {}).get("kind") != (event.new or {}).get("kind")
+    if event.table_name == "homework":
+        return event.kind.endswith(".new")
+    return event.table_name in {"marks", "final_grades", "attendance"}
+
+
+async def _homework_students(
+    connection: AsyncConnection, events: Sequence[JournalEvent]
+) -> dict[int, list[int]]:
+    """Homework events carry a lesson, not a student: the lesson's students (own subgroup)."""
+    lessons = sorted({e.lesson_id for e in events if e.lesson_id is not None})
+    if not lessons:
+        return {}
+    rows = await connection.execute(
+        text(
+            """
+            SELECT l.id, s.id FROM lessons l
+            JOIN students s ON s.class_id = l.class_id AND s.left_at IS NULL
+            WHERE l.id = ANY(CAST(:lessons AS bigint[]))
+              AND (l.subgroup_id IS NULL OR EXISTS (
+                   SELECT 1 FROM subgroup_members m
+                   WHERE m.subgroup_id = l.subgroup_id AND m.student_id = s.id))
+            """
+        ),
+        {"lessons": lessons},
+    )
+    found: dict[int, list[int]] = defaultdict(list)
+    for lesson, student in rows:
+        found[lesson].append(student)
+    return found
+
+
+async def fan_out(
+    connection: AsyncConnection,
+    events: Sequence[JournalEvent],
+    *,
+    now: datetime,
+    policy: Policy,
+    default_zone: str = "Europe/Moscow",
+) -> int:
+    """Queue the notifications for a batch of events; returns how many rows were written.
+
+    Runs in the transaction that claimed the events, so a crash queues nothing and the
+    events are claimed again.
+    """
+    relevant = [e for e in events if _category(e) is not None and _worth_telling(e)]
+    if not relevant:
+        return 0
+    by_lesson = await _homework_students(
+        connection, [e for e in relevant if e.table_name == "homework"]
+    )
+    targets: list[tuple[JournalEvent, int]] = []
+    for event in relevant:
+        if event.table_name == "homework":
+            targets.extend((event, s) for s in by_lesson.get(event.lesson_id or 0, ()))
+        elif event.student_id is not None:
+            targets.append((event, event.student_id))
+    people = await recipients(connection, {s for _, s in targets}, default_zone=default_zone)
+    prefs = await preferences(
+        connection, {r.account_id for group in people.values() for r in group}
+    )
+    queued: dict[tuple[int, str], Pending] = {}
+    written = 0
+    for event, student in targets:
+        category = _category(event)
+        assert category is not None
+        for person in people.get(student, ()):
+            if person.linked_at > event.created_at:
+                continue  # linked after the event: no flood of old marks
+            mode = prefs.mode(person, category)
+            if mode is Mode.OFF:
+                continue
+            item = _payload(event)
+            if (
+                event.table_name == "marks"
+                and event.kind != "mark.new"
+                and await _replaced_pending(connection, event, person, item)
+            ):
+                continue
+            pending = _pending(event, item, person, mode=mode, now=now, policy=policy)
+            existing = queued.get((person.account_id, pending.dedup_key))
+            if existing is not None and existing.merge:
+                existing.payload[existing.merge].extend(pending.payload[existing.merge])
+            elif existing is None:
+                queued[(person.account_id, pending.dedup_key)] = pending
+    written += await _insert(connection, list(queued.values()))
+    return written
+
+
+def _pending(
+    event: JournalEvent,
+    item: dict[str, Any],
+    person: Recipient,
+    *,
+    mode: Mode,
+    now: datetime,
+    policy: Policy,
+) -> Pending:
+    category = _category(event)
+    assert category is not None
+    student = person.student_id
+    if mode is Mode.DIGEST:
+        # One evening message gathers everything in digest mode (SPEC §5).
+        return Pending(
+            person,
+            category,
+            "digest",
+            {"kind": "digest", "items": [{**item, "student_id": student}]},
+            next_digest(now, person.zone, person.digest_time),
+            merge="items",
+        )
+    hold = policy.hold if event.table_name == "marks" else timedelta(0)
+    due = after_quiet_hours(now + hold, person.zone, person.quiet_from, person.quiet_to)
+    if event.table_name == "final_grades":
+        # At a period's end, one message per child with every subject that arrived.
+        key = f"finals:{student}:{item['period_id']}"
+        return Pending(person, category, key, item, due, merge="grades")
+    return Pending(person, category, f"{item['kind']}:{event.row_id}", item, due)
+
+
+async def _replaced_pending(
+    connection: AsyncConnection, event: JournalEvent, person: Recipient, item: dict[str, Any]
+) -> bool:
+    """A correction or removal of a mark whose message has not gone out yet takes its place:
+    the family hears the latest value only (or nothing, for a mark removed before it was sent).
+    """
+    replaced = (event.new or {}).get("replaces_id")
+    if replaced is None:
+        return False
+    row = (
+        await connection.execute(
+            text(
+                """
+                SELECT id, payload FROM notifications
+                WHERE account_id = :account AND dedup_key = :key AND status = 'pending'
+                FOR UPDATE
+                """
+            ),
+            {"account": person.account_id, "key": f"mark:{replaced}"},
+        )
+    ).first()
+    if row is None:
+        return False
+    notification_id, payload = row
+    first_action = payload.get("action", "new")
+    if item["action"] == "removed" and first_action == "new":
+        await connection.execute(
+            text("UPDATE notifications SET status = 'cancelled' WHERE id = :id"),
+            {"id": notification_id},
+        )
+        return True
+    merged = {
+        **payload,
+        "mark_id": event.row_id,
+        "action": "removed" if item["action"] == "removed" else first_action,
+    }
+    await connection.execute(
+        text(
+            "UPDATE notifications SET payload = CAST(:payload AS jsonb), dedup_key = :key"
+            " WHERE id = :id"
+        ),
+        {"payload": json.dumps(merged), "key": f"mark:{event.row_id}", "id": notification_id},
+    )
+    return True
+
+
+_INSERT = text(
+    """
+    INSERT INTO notifications
+        (account_id, chat_id, student_id, category, dedup_key, payload, not_before)
+    SELECT * FROM unnest(
+        CAST(:accounts AS bigint[]), CAST(:chats AS bigint[]), CAST(:students AS bigint[]),
+        CAST(:categories AS text[]), CAST(:keys AS text[]), CAST(:payloads AS jsonb[]),
+        CAST(:due AS timestamptz[]))
+    ON CONFLICT (account_id, dedup_key) DO UPDATE SET
+        payload = CASE
+            WHEN EXCLUDED.payload ? 'grades' THEN jsonb_set(notifications.payload, '{grades}',
+                (notifications.payload -> 'grades') || (EXCLUDED.payload -> 'grades'))
+            WHEN EXCLUDED.payload ? 'items' THEN jsonb_set(notifications.payload, '{items}',
+                (notifications.payload -> 'items') || (EXCLUDED.payload -> 'items'))
+            ELSE notifications.payload END
+    WHERE notifications.status = 'pending'
+      AND (EXCLUDED.payload ? 'grades' OR EXCLUDED.payload ? 'items')
+    """
+)
+
+
+async def _insert(connection: AsyncConnection, rows: Sequence[Pending]) -> int:
+    """Queue the rows; a key already queued merges its list or is left alone (never twice)."""
+    if not rows:
+        return 0
+    result = await connection.execute(
+        _INSERT,
+        {
+            "accounts": [r.recipient.account_id for r in rows],
+            "chats": [r.recipient.chat_id for r in rows],
+            "students": [r.recipient.student_id for r in rows],
+            "categories": [r.category.value for r in rows],
+            "keys": [r.dedup_key for r in rows],
+            "payloads": [json.dumps(r.payload) for r in rows],
+            "due": [r.not_before for r in rows],
+        },
+    )
+    return int(result.rowcount)

@@ -1,0 +1,442 @@
+"""Notifications: a journal row written with bare SQL reaches each linked person's chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from aiogram import Bot
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.fake_api import FakeBotAPI
+from bot.i18n import make_i18n
+from bot.notifier import Sender, fan_out_handler, run_notifications
+from bot.settings import Settings
+from services import delivery, outbox
+from services.db import models as m
+from services.db.session import create_sessionmaker
+from services.delivery import Delivery, LocalChatGate, LocalRateLimiter, Outgoing, Retry
+from tests.factories import add_guardian, add_work_kind, mini_school
+
+MOTHER, FATHER, SON = 201, 202, 203
+
+
+@dataclass(frozen=True)
+class Family:
+    student_id: int
+    lesson_id: int
+    oral: int
+    control: int
+
+
+@pytest.fixture
+async def family(committing_engine: AsyncEngine) -> Family:
+    """Миша (7Б, algebra today) with his mother (ru), father (en) and himself (tt) linked."""
+    async with create_sessionmaker(committing_engine)() as session:
+        school = await mini_school(session)
+        father = await add_guardian(session, first_name="Иван", last_name="Иванов")
+        session.add(m.Guardianship(guardian_id=father, student_id=school.student_id))
+        oral = await add_work_kind(session, school, "oral", "Устный ответ", "1")
+        control = await add_work_kind(session, school, "control", "Контрольная работа", "2")
+        for account, language in ((MOTHER, "ru"), (FATHER, "en"), (SON, "tt")):
+            session.add(m.TelegramAccount(id=account, chat_id=account, language=language))
+        await session.flush()
+        session.add_all(
+            [
+                m.AccountLink(account_id=MOTHER, role="guardian", guardian_id=school.guardian_id),
+                m.AccountLink(account_id=FATHER, role="guardian", guardian_id=father),
+                m.AccountLink(account_id=SON, role="student", student_id=school.student_id),
+            ]
+        )
+        await session.commit()
+    return Family(school.student_id, school.lesson_id, oral, control)
+
+
+async def _mark(
+    engine: AsyncEngine,
+    family: Family,
+    value: str | None,
+    *,
+    kind: int | None = None,
+    replaces: int | None = None,
+    reason: str | None = None,
+) -> int:
+    """A mark written the way another program would: plain SQL, its own transaction."""
+    async with engine.begin() as connection:
+        return int(
+            (
+                await connection.execute(
+                    text(
+                        "INSERT INTO marks (student_id, lesson_id, value, work_kind_id,"
+                        " replaces_id, reason) VALUES (:s, :l, :v, :k, :r, :why) RETURNING id"
+                    ),
+                    {
+                        "s": family.student_id,
+                        "l": family.lesson_id,
+                        "v": value,
+                        "k": kind or family.oral,
+                        "r": replaces,
+                        "why": reason,
+                    },
+                )
+            ).scalar_one()
+        )
+
+
+SETTINGS = Settings(default_locale="ru")
+
+
+@pytest.fixture
+async def sender(committing_engine: AsyncEngine, bot: Bot) -> Sender:
+    return Sender(bot, create_sessionmaker(committing_engine), make_i18n(), "ru")
+
+
+def _delivery(engine: AsyncEngine, send: delivery.SendFn, **kwargs: object) -> Delivery:
+    return Delivery(
+        engine,
+        send,
+        limiter=LocalRateLimiter(1000),
+        gate=LocalChatGate(spacing=0),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def _fan_out(engine: AsyncEngine, settings: Settings = SETTINGS) -> int:
+    return await outbox.consume_once(
+        engine, lambda c, events: fan_out_handler(c, events, settings=settings)
+    )
+
+
+def _texts(api: FakeBotAPI, chat: int) -> list[str]:
+    return [str(r.params["text"]) for r in api.sent_messages(chat)]
+
+
+async def test_a_mark_inserted_with_bare_sql_reaches_every_linked_person(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, bot: Bot
+) -> None:
+    stop = asyncio.Event()
+    settings = Settings(default_locale="ru", telegram_api_url=fake_api.url)
+    database_url = committing_engine.url.render_as_string(hide_password=False)
+    task = asyncio.create_task(
+        run_notifications(
+            committing_engine,
+            database_url,
+            bot=bot,
+            i18n=make_i18n(),
+            settings=settings,
+            stop=stop,
+        )
+    )
+    try:
+        await asyncio.sleep(0.2)  # listening
+        await _mark(committing_engine, family, "5", kind=family.control)
+        await fake_api.wait_for("sendMessage", 3, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert _texts(fake_api, MOTHER) == [
+        "📘 Миша Иванов — Алгебра: <b>5</b> (контрольная работа, пн, 23 нояб.)"
+    ]
+    assert _texts(fake_api, FATHER) == [
+        "📘 Миша Иванов — Алгебра: <b>5</b> (control work, Mon, 23 Nov)"
+    ]
+    [son] = _texts(fake_api, SON)
+    assert "Миша Иванов" in son and "<b>5</b>" in son and "Алгебра" in son
+    assert "контроль эш" in son
+    # Never twice: the queue holds one row per person and event, all sent.
+    async with committing_engine.connect() as connection:
+        rows = (
+            await connection.execute(text("SELECT account_id, status FROM notifications"))
+        ).all()
+    assert sorted(rows) == [(MOTHER, "sent"), (FATHER, "sent"), (SON, "sent")]
+
+
+async def test_low_marks_are_flagged_and_old_marks_are_not_sent(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    await _mark(committing_engine, family, "2")
+    async with committing_engine.begin() as connection:
+        # Linked after that mark: the new account hears only what comes later.
+        await connection.execute(
+            text("INSERT INTO tg_accounts (id, chat_id, language) VALUES (204, 204, 'ru')")
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO account_links (account_id, role, student_id)"
+                " VALUES (204, 'student', :s)"
+            ),
+            {"s": family.student_id},
+        )
+        await connection.execute(
+            text("UPDATE tg_accounts SET low_mark_threshold = 3 WHERE id = :a"), {"a": MOTHER}
+        )
+    await _mark(committing_engine, family, "3")
+    await _fan_out(committing_engine)
+    async with committing_engine.connect() as connection:
+        queued = (await connection.execute(text("SELECT count(*) FROM notifications"))).scalar()
+    assert queued == 3 + 4
+    await _delivery(committing_engine, sender).run_once()
+    mother = _texts(fake_api, MOTHER)
+    assert mother[0].startswith("⚠️ 📘 Миша Иванов — Алгебра: <b>2</b>")
+    # Her threshold is 3; the father's is the default 2.
+    assert mother[1].startswith("⚠️ 📘 Миша Иванов — Алгебра: <b>3</b>")
+    assert _texts(fake_api, FATHER)[1].startswith("📘 Миша Иванов — Алгебра: <b>3</b>")
+    assert len(_texts(fake_api, 204)) == 1
+
+
+async def test_quiet_hours_hold_messages_until_morning(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    # 22:30 in Moscow: inside the default 21:00–08:00.
+    with time_machine.travel(datetime(2026, 11, 23, 19, 30, tzinfo=UTC), tick=False):
+        await _mark(committing_engine, family, "4")
+        await _fan_out(committing_engine)
+        assert await _delivery(committing_engine, sender).run_once() == 0
+    assert fake_api.sent_messages() == []
+    with time_machine.travel(datetime(2026, 11, 24, 4, 59, tzinfo=UTC), tick=False):
+        assert await _delivery(committing_engine, sender).run_once() == 0
+    with time_machine.travel(datetime(2026, 11, 24, 5, 0, 1, tzinfo=UTC), tick=False):
+        assert await _delivery(committing_engine, sender).run_once() == 3
+    assert len(fake_api.sent_messages()) == 3
+
+
+@time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False)
+async def test_a_mark_corrected_before_it_went_out_is_sent_once_with_the_latest_value(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    held = Settings(default_locale="ru", notify_hold_seconds=30)
+    first = await _mark(committing_engine, family, "2")
+    await _fan_out(committing_engine, held)
+    second = await _mark(committing_engine, family, "3", replaces=first, reason="пересдал")
+    await _fan_out(committing_engine, held)
+    # A second mark, removed within the hold: the family never hears of it.
+    other = await _mark(committing_engine, family, "4")
+    await _fan_out(committing_engine, held)
+    await _mark(committing_engine, family, None, replaces=other, reason="ошибка")
+    await _fan_out(committing_engine, held)
+    assert await _delivery(committing_engine, sender).run_once() == 0
+    with time_machine.travel(datetime(2026, 11, 23, 9, 0, 31, tzinfo=UTC), tick=False):
+        await _delivery(committing_engine, sender).run_once()
+    assert _texts(fake_api, MOTHER) == [
+        "📘 Миша Иванов — Алгебра: <b>3</b> (устный ответ, пн, 23 нояб.)"
+    ]
+    # Corrected again after it was sent: now the family is told, with the value they saw.
+    await _mark(committing_engine, family, "4", replaces=second, reason="апелляция")
+    await _fan_out(committing_engine, held)
+    with time_machine.travel(datetime(2026, 11, 23, 9, 2, tzinfo=UTC), tick=False):
+        await _delivery(committing_engine, sender).run_once()
+    assert _texts(fake_api, MOTHER)[1] == (
+        "✎ Миша Иванов — Алгебра: отметка за пн, 23 нояб. (устный ответ) исправлена: "
+        "3 → <b>4</b>. Причина: апелляция"
+    )
+
+
+async def test_final_grades_of_a_period_arrive_as_one_message_per_child(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    async with committing_engine.begin() as connection:
+        school = (
+            await connection.execute(
+                text("SELECT school_id FROM students WHERE id = :s"), {"s": family.student_id}
+            )
+        ).scalar_one()
+        period = (
+            await connection.execute(
+                text(
+                    "SELECT p.id FROM periods p JOIN academic_years y ON y.id ="
+                    " p.academic_year_id WHERE y.school_id = :school"
+                ),
+                {"school": school},
+            )
+        ).scalar_one()
+        await connection.execute(
+            text(
+                "INSERT INTO subjects (school_id, name) VALUES (:school, 'Физика'),"
+                " (:school, 'Химия')"
+            ),
+            {"school": school},
+        )
+        # The whole quarter in one statement, as an import would write it.
+        await connection.execute(
+            text(
+                "INSERT INTO final_grades (student_id, subject_id, period_id, value)"
+                " SELECT :s, id, :p, CASE name WHEN 'Химия' THEN '4' ELSE '5' END"
+                " FROM subjects WHERE school_id = :school"
+            ),
+            {"s": family.student_id, "p": period, "school": school},
+        )
+    await _fan_out(committing_engine)
+    await _delivery(committing_engine, sender).run_once()
+    assert _texts(fake_api, MOTHER) == [
+        "🏁 Миша Иванов: итоговые отметки, 2-я четверть\n"
+        "• Алгебра: <b>5</b>\n• Физика: <b>5</b>\n• Химия: <b>4</b>"
+    ]
+    assert len(fake_api.sent_messages()) == 3
+
+
+async def test_429_makes_the_bot_wait_then_send(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    fake_api.fail(MOTHER, "sendMessage", status=429, retry_after=1)
+    limiter = LocalRateLimiter(1000)
+    engine = _delivery(committing_engine, sender)
+    engine.limiter = limiter
+    await _mark(committing_engine, family, "5")
+    await _fan_out(committing_engine)
+    await engine.run_once()
+    assert [
+        r.failed_with for r in fake_api.of("sendMessage") if r.params["chat_id"] == MOTHER
+    ] == [429]
+    # The whole bot waits: the limiter hands out no slot before retry_after has passed.
+    assert limiter._paused_until > 0
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=2)):
+        await engine.run_once()
+    assert len(_texts(fake_api, MOTHER)) == 1
+
+
+async def test_403_marks_the_account_inactive_and_cancels_what_waits(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    fake_api.fail(FATHER, "sendMessage", status=403, description="Forbidden: bot was blocked")
+    await _mark(committing_engine, family, "5")
+    await _mark(committing_engine, family, "4")
+    await _fan_out(committing_engine)
+    engine = _delivery(committing_engine, sender, concurrency=1)
+    await engine.run_once()
+    async with committing_engine.connect() as connection:
+        active = (
+            await connection.execute(
+                text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": FATHER}
+            )
+        ).scalar_one()
+        states = (
+            await connection.execute(
+                text("SELECT status FROM notifications WHERE account_id = :a"), {"a": FATHER}
+            )
+        ).scalars()
+        assert not active
+        assert sorted(states) == ["cancelled", "cancelled"]
+    assert _texts(fake_api, FATHER) == []
+    assert len(_texts(fake_api, MOTHER)) == 2
+    # Nothing new is queued for an inactive account.
+    await _mark(committing_engine, family, "3")
+    await _fan_out(committing_engine)
+    async with committing_engine.connect() as connection:
+        count = (
+            await connection.execute(
+                text("SELECT count(*) FROM notifications WHERE account_id = :a"), {"a": FATHER}
+            )
+        ).scalar_one()
+    assert count == 2
+
+
+async def test_5xx_backs_off_then_parks_the_message_as_dead(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    fake_api.fail(SON, "sendMessage", status=502, description="Bad Gateway", times=None)
+    engine = _delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=10))
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        await _mark(committing_engine, family, "5")
+        await _fan_out(committing_engine)
+        await engine.run_once()
+    dues = []
+    for minutes in (1, 2, 3):
+        async with committing_engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    text(
+                        "SELECT status, attempts, not_before, last_error FROM notifications"
+                        " WHERE account_id = :a"
+                    ),
+                    {"a": SON},
+                )
+            ).one()
+        dues.append(row)
+        if row.status == "dead":
+            break
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            await engine.run_once()
+    assert [(d.status, d.attempts) for d in dues] == [
+        ("pending", 1),
+        ("pending", 2),
+        ("dead", 3),
+    ]
+    # Backoff doubles, with jitter of ±50 %: 10 s, then 20 s.
+    assert timedelta(seconds=5) <= dues[0].not_before - start <= timedelta(seconds=15)
+    assert "Bad Gateway" in dues[2].last_error
+    state = await delivery.status(committing_engine)
+    assert state.dead == 1
+    assert await delivery.retry_dead(committing_engine) == 1
+
+
+async def test_two_workers_racing_never_send_twice(
+    committing_engine: AsyncEngine, family: Family
+) -> None:
+    async with committing_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO notifications (account_id, chat_id, student_id, category,"
+                " dedup_key, payload, not_before)"
+                " SELECT :a, :a, :s, 'marks', 'test:' || n, '{}'::jsonb, now() - interval '1 s'"
+                " FROM generate_series(1, 300) n"
+            ),
+            {"a": MOTHER, "s": family.student_id},
+        )
+    seen: list[int] = []
+
+    async def record(message: Outgoing) -> None:
+        await asyncio.sleep(0)
+        seen.append(message.id)
+
+    workers = [_delivery(committing_engine, record, batch=7) for _ in range(2)]
+
+    async def drain(worker: Delivery) -> None:
+        while await worker.run_once():
+            pass
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    assert len(seen) == 300 == len(set(seen))
+    assert all(w.sent > 0 for w in workers)
+
+
+@pytest.fixture
+async def leader_url(committing_engine: AsyncEngine) -> AsyncIterator[str]:
+    yield committing_engine.url.render_as_string(hide_password=False)
+
+
+async def test_one_sender_holds_the_lock_and_another_takes_over(leader_url: str) -> None:
+    first = delivery.Leadership(leader_url)
+    second = delivery.Leadership(leader_url)
+    try:
+        assert await first.try_acquire()
+        assert not await second.try_acquire()
+        await first.release()
+        assert await second.try_acquire()
+    finally:
+        with contextlib.suppress(Exception):
+            await first.release()
+        await second.release()
+
+
+async def test_blocking_the_bot_stops_notifications(
+    committing_engine: AsyncEngine, family: Family
+) -> None:
+    del family
+    async with create_sessionmaker(committing_engine)() as session:
+        account = await session.get(m.TelegramAccount, MOTHER)
+        assert account is not None and account.is_active
+    from services import accounts
+
+    async with create_sessionmaker(committing_engine)() as session:
+        await accounts.set_blocked(session, account_id=MOTHER, blocked=True, now=datetime.now(UTC))
+        active = await session.scalar(
+            select(m.TelegramAccount.is_active).where(m.TelegramAccount.id == MOTHER)
+        )
+        assert active is False
