@@ -7,7 +7,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Every router of the bot, in the order the dispatcher tries them."""
-    from handlers.common import fallback, group, membership, phone, start
+    from handlers.common import fallback, group, membership, phone, settings, start
     from handlers.family import children, diary, marks, records
     from handlers.teacher import my_class
 
@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         membership.router,
         start.router,
         phone.router,
+        settings.router,
         children.router,
         marks.router,
         diary.router,

@@ -1,0 +1,151 @@
+"""Notification preferences of an account: per category and child, quiet hours, digest time.
+
+An account changes only its own settings; a per-child choice is accepted only for a child the
+account sees right now (services.access).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import access
+from services.db import models as m
+from services.notify import DEFAULTS, Category, Mode
+
+# The choices offered in the bot: few and clear.
+QUIET_CHOICES: dict[str, tuple[time, time]] = {
+    "21-8": (time(21), time(8)),
+    "22-7": (time(22), time(7)),
+    "23-7": (time(23), time(7)),
+    "off": (time(0), time(0)),
+}
+DIGEST_CHOICES = (time(18), time(19), time(20), time(21))
+THRESHOLD_CHOICES = (2, 3)
+# Weekly digests are on or off; homework can go straight away, in the digest, or not at all.
+MODES: dict[Category, tuple[Mode, ...]] = {
+    Category.MARKS: (Mode.IMMEDIATE, Mode.DIGEST, Mode.OFF),
+    Category.ATTENDANCE: (Mode.IMMEDIATE, Mode.DIGEST, Mode.OFF),
+    Category.FINALS: (Mode.IMMEDIATE, Mode.OFF),
+    Category.HOMEWORK: (Mode.IMMEDIATE, Mode.DIGEST, Mode.OFF),
+    Category.WEEKLY: (Mode.IMMEDIATE, Mode.OFF),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    role: str  # guardian or student: whose defaults apply
+    modes: dict[Category, Mode]  # for all children
+    per_child: dict[int, dict[Category, Mode]]  # child id → chosen overrides
+    quiet_from: time
+    quiet_to: time
+    low_mark_threshold: int
+    digest_time: time
+    language: str | None
+
+
+async def load(session: AsyncSession, account_id: int) -> AccountSettings | None:
+    account = await session.get(m.TelegramAccount, account_id)
+    if account is None:
+        return None
+    who = await access.identity(session, account_id)
+    role = "guardian" if who.guardian_ids or not who.student_ids else "student"
+    rows = await session.execute(
+        select(
+            m.NotificationPreference.student_id,
+            m.NotificationPreference.category,
+            m.NotificationPreference.mode,
+        ).where(m.NotificationPreference.account_id == account_id)
+    )
+    modes = {c: DEFAULTS[(role, c)] for c in Category}
+    per_child: dict[int, dict[Category, Mode]] = {}
+    for student, category, mode in rows:
+        if category not in Category.__members__.values():
+            continue
+        if student is None:
+            modes[Category(category)] = Mode(mode)
+        else:
+            per_child.setdefault(student, {})[Category(category)] = Mode(mode)
+    return AccountSettings(
+        role=role,
+        modes=modes,
+        per_child=per_child,
+        quiet_from=account.quiet_from,
+        quiet_to=account.quiet_to,
+        low_mark_threshold=account.low_mark_threshold,
+        digest_time=account.digest_time,
+        language=account.language,
+    )
+
+
+def next_mode(category: Category, current: Mode) -> Mode:
+    choices = MODES[category]
+    return (
+        choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
+    )
+
+
+async def set_mode(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    category: Category,
+    mode: Mode,
+    student_id: int | None = None,
+) -> None:
+    """Choose a mode for all children, or for one the account may see (NotFound otherwise).
+    Commits."""
+    if mode not in MODES[category]:
+        raise ValueError(mode)
+    if student_id is not None:
+        await access.student_for(session, account_id, student_id)
+    await session.execute(
+        delete(m.NotificationPreference).where(
+            m.NotificationPreference.account_id == account_id,
+            m.NotificationPreference.category == category.value,
+            m.NotificationPreference.student_id.is_(None)
+            if student_id is None
+            else m.NotificationPreference.student_id == student_id,
+        )
+    )
+    await session.execute(
+        insert(m.NotificationPreference).values(
+            account_id=account_id, student_id=student_id, category=category.value, mode=mode.value
+        )
+    )
+    await session.commit()
+
+
+async def set_quiet(session: AsyncSession, *, account_id: int, choice: str) -> None:
+    """One of QUIET_CHOICES (KeyError otherwise). Commits."""
+    start, end = QUIET_CHOICES[choice]
+    await session.execute(
+        update(m.TelegramAccount)
+        .where(m.TelegramAccount.id == account_id)
+        .values(quiet_from=start, quiet_to=end)
+    )
+    await session.commit()
+
+
+async def set_threshold(session: AsyncSession, *, account_id: int, threshold: int) -> None:
+    if threshold not in THRESHOLD_CHOICES:
+        raise ValueError(threshold)
+    await session.execute(
+        update(m.TelegramAccount)
+        .where(m.TelegramAccount.id == account_id)
+        .values(low_mark_threshold=threshold)
+    )
+    await session.commit()
+
+
+async def set_digest_time(session: AsyncSession, *, account_id: int, at: time) -> None:
+    if at not in DIGEST_CHOICES:
+        raise ValueError(at)
+    await session.execute(
+        update(m.TelegramAccount).where(m.TelegramAccount.id == account_id).values(digest_time=at)
+    )
+    await session.commit()
