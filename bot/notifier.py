@@ -27,6 +27,7 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.settings import Settings
@@ -46,6 +47,7 @@ from services.notices import (
     HomeworkNotice,
     MarkNotice,
     Recipient,
+    WeeklyChild,
     load_notices,
 )
 
@@ -140,6 +142,38 @@ class Composer:
                 lines.append(f"• {esc(grade.subject)}: <b>{mark_text(grade.value)}</b>{corrected}")
         return "\n".join(lines)
 
+    def weekly(self, child: WeeklyChild) -> str:
+        lines = [f"👤 <b>{esc(child.name)}</b>"]
+        if child.marks:
+            by_subject: dict[str, list[str]] = defaultdict(list)
+            for mark in child.marks:
+                by_subject[mark.subject].append(mark_text(mark.value))
+            lines.append(
+                _("Marks: {marks}").format(
+                    marks="; ".join(f"{esc(s)} {' '.join(v)}" for s, v in by_subject.items())
+                )
+            )
+        else:
+            lines.append(_("No marks this week."))
+        if child.absent or child.late:
+            lines.append(
+                _("Missed lessons: {n} (without a valid reason: {invalid}); late: {late}.").format(
+                    n=child.absent, invalid=child.absent_invalid, late=child.late
+                )
+            )
+        if child.forecasts and child.period is not None:
+            lines.append(
+                _("Forecast for {period}: {grades}").format(
+                    period=period_name(child.period),
+                    grades=", ".join(
+                        f"{esc(subject)} {mark_text(f.grade or '')}"
+                        + (" ⚠️" if (f.grade or "").isdigit() and int(f.grade or 0) <= 3 else "")
+                        for subject, f in child.forecasts
+                    ),
+                )
+            )
+        return "\n".join(lines)
+
     def homework_line(self, notice: HomeworkNotice) -> str:
         return _("{subject} for {day}: {text}").format(
             subject=f"<b>{esc(notice.subject)}</b>",
@@ -196,6 +230,12 @@ class Sender:
                 lines.append(_("📝 Homework for {child}:").format(child=esc(child)))
                 lines.extend("• " + composer.homework_line(task) for task in tasks)
             parts.append("\n".join(lines))
+        if recipient.week is not None:
+            start, end = recipient.week
+            parts.append(
+                _("📅 The week {start} – {end}").format(start=day_short(start), end=day_short(end))
+            )
+            parts.extend(composer.weekly(child) for child in recipient.weekly)
         text = "\n\n".join(parts)
         if recipient.is_digest:
             text = _("🌙 Your evening digest") + "\n\n" + text
@@ -252,6 +292,20 @@ async def run_notifications(
     )
     leadership = delivery.Leadership(database_url)
 
+    async def weekly() -> None:
+        # Sunday evening digests: checked every minute (the scheduler of issue 6 will own it).
+        while not stop.is_set():
+            try:
+                async with engine.begin() as connection:
+                    if await notify.schedule_weekly(
+                        connection, now=datetime.now(UTC), default_zone=settings.default_timezone
+                    ):
+                        await connection.execute(notify.WAKE_SENDERS)
+            except (OSError, DBAPIError) as exc:
+                log.warning("weekly digests: database unavailable (%s)", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 60)
+
     async def consume() -> None:
         await outbox.consume_forever(
             engine,
@@ -270,7 +324,7 @@ async def run_notifications(
                     await asyncio.wait_for(stop.wait(), 5)
 
     try:
-        await asyncio.gather(consume(), send())
+        await asyncio.gather(consume(), send(), weekly())
     finally:
         await events.stop()
         await wakeups.stop()

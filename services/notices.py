@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services import access
+from services import access, journal
 from services.access import NotFound
 from services.db import models as m
 from services.delivery import Outgoing
-from services.journal import PeriodRef
+from services.forecast import Forecast
+from services.journal import MarkItem, PeriodRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,17 @@ class HomeworkNotice:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class WeeklyChild:
+    name: str
+    marks: list[MarkItem]
+    absent: int
+    absent_invalid: int
+    late: int
+    period: PeriodRef | None
+    forecasts: list[tuple[str, Forecast]]
+
+
 @dataclass
 class Recipient:
     """Everything one message says, grouped by the child's name."""
@@ -72,10 +84,12 @@ class Recipient:
     )
     finals: dict[str, list[FinalNotice]] = field(default_factory=lambda: defaultdict(list))
     homework: dict[str, list[HomeworkNotice]] = field(default_factory=lambda: defaultdict(list))
+    week: tuple[date, date] | None = None
+    weekly: list[WeeklyChild] = field(default_factory=list)
 
     @property
     def has_content(self) -> bool:
-        return any(
+        return bool(self.weekly) or any(
             any(v for v in group.values())
             for group in (self.marks, self.attendance, self.finals, self.homework)
         )
@@ -166,6 +180,9 @@ async def load_notices(session: AsyncSession, message: Outgoing) -> Recipient | 
         low_mark_threshold=account[1],
         is_digest=message.payload.get("kind") == "digest",
     )
+    if message.payload.get("kind") == "weekly":
+        await _weekly(session, result, message)
+        return result
     names: dict[int, str | None] = {}
     items = []
     for item in _items(message):
@@ -287,3 +304,45 @@ async def _homework(
         row = rows.get(int(item["homework_id"]))
         if row is not None:
             result.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))
+
+
+async def _weekly(session: AsyncSession, result: Recipient, message: Outgoing) -> None:
+    """The week of every child the account sees now, with the period's forecasts."""
+    start = date.fromisoformat(str(message.payload["week_start"]))
+    end = start + timedelta(days=6)
+    result.week = (start, end)
+    off = {
+        student
+        for (student,) in await session.execute(
+            select(m.NotificationPreference.student_id).where(
+                m.NotificationPreference.account_id == message.account_id,
+                m.NotificationPreference.category == "weekly",
+                m.NotificationPreference.mode == "off",
+                m.NotificationPreference.student_id.is_not(None),
+            )
+        )
+    }
+    now = datetime.now(UTC)
+    for child in await access.family_students(session, message.account_id):
+        if child.id in off:
+            continue
+        context = await journal.school_context(session, child.school_id, now)
+        week = PeriodRef(0, "week", 0, start, end)
+        absences = await journal.attendance(session, child, week)
+        period = context.current
+        forecasts = []
+        if period is not None:
+            for subject in await journal.period_subjects(session, child, period, context.profile):
+                if subject.forecast.grade is not None:
+                    forecasts.append((subject.subject, subject.forecast))
+        result.weekly.append(
+            WeeklyChild(
+                name=child.name,
+                marks=await journal.marks(session, child, start=start, end=end),
+                absent=absences.absent,
+                absent_invalid=absences.absent - absences.absent_valid,
+                late=absences.late,
+                period=period,
+                forecasts=forecasts,
+            )
+        )

@@ -18,7 +18,7 @@ from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.notifier import Sender, fan_out_handler, run_notifications
 from bot.settings import Settings
-from services import delivery, outbox
+from services import delivery, notify, outbox
 from services.db import models as m
 from services.db.session import create_sessionmaker
 from services.delivery import Delivery, LocalChatGate, LocalRateLimiter, Outgoing, Retry
@@ -440,3 +440,54 @@ async def test_blocking_the_bot_stops_notifications(
             select(m.TelegramAccount.is_active).where(m.TelegramAccount.id == MOTHER)
         )
         assert active is False
+
+
+async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
+    committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    async with committing_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO notification_prefs (account_id, category, mode)"
+                " VALUES (:a, 'marks', 'digest')"
+            ),
+            {"a": MOTHER},
+        )
+    monday_noon = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(monday_noon, tick=False):
+        await _mark(committing_engine, family, "5")
+        async with committing_engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO homework (lesson_id, due_date, text)"
+                    " VALUES (:l, '2026-11-24', '№ 5, 6')"
+                ),
+                {"l": family.lesson_id},
+            )
+        await _fan_out(committing_engine)
+        await _delivery(committing_engine, sender).run_once()
+    # The father and the son hear of the mark at once; the mother waits for her digest.
+    assert _texts(fake_api, MOTHER) == []
+    assert len(_texts(fake_api, FATHER)) == 1 and len(_texts(fake_api, SON)) == 1
+    with time_machine.travel(datetime(2026, 11, 23, 15, 59, tzinfo=UTC), tick=False):
+        assert await _delivery(committing_engine, sender).run_once() == 0
+    with time_machine.travel(datetime(2026, 11, 23, 16, 0, 1, tzinfo=UTC), tick=False):
+        assert await _delivery(committing_engine, sender).run_once() == 2
+    assert _texts(fake_api, MOTHER) == [
+        "🌙 Вечерняя сводка\n\n📘 Миша Иванов — Алгебра: <b>5</b> (устный ответ, пн, 23 нояб.)"
+    ]
+    son = _texts(fake_api, SON)[1]
+    assert son.startswith("🌙 Кичке җыентык") and "№ 5, 6" in son and "Алгебра" in son
+    # Sunday at 19:00 in Moscow: the weekly digest, once.
+    sunday = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
+    async with committing_engine.begin() as connection:
+        saturday = await notify.schedule_weekly(connection, now=sunday - timedelta(days=1))
+        assert saturday == 0
+        assert await notify.schedule_weekly(connection, now=sunday) == 3
+        assert await notify.schedule_weekly(connection, now=sunday + timedelta(hours=1)) == 0
+    with time_machine.travel(sunday, tick=False):
+        assert await _delivery(committing_engine, sender).run_once() == 3
+    weekly = _texts(fake_api, MOTHER)[-1]
+    assert weekly.startswith("📅 Итоги недели пн, 23 нояб. – вс, 29 нояб.")
+    assert "👤 <b>Миша Иванов</b>\nОтметки: Алгебра 5" in weekly
+    assert "Прогноз, 2-я четверть: Алгебра 5" in weekly
