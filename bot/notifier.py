@@ -289,6 +289,8 @@ async def run_notifications(
             max_attempts=settings.notify_max_attempts,
             max_backoff=settings.notify_max_backoff_seconds,
         ),
+        lease=timedelta(seconds=settings.notify_lease_seconds),
+        concurrency=settings.notify_concurrency,
     )
     leadership = delivery.Leadership(database_url)
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     notify_hold_seconds: float = Field(default=0.0, ge=0, le=3600)
     notify_max_attempts: int = Field(default=8, ge=1, le=100)
     notify_max_backoff_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    # How long a sender holds claimed messages; after a crash they are sent when it ends.
+    notify_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Messages in flight at once in one process.
+    notify_concurrency: int = Field(default=8, ge=1, le=256)
 
     @field_validator("bot_token")
     @classmethod

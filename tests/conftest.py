@@ -142,3 +142,4 @@ def dispatcher(sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
 
 # The linking tests' school with two families, shared with the access tests.
 from tests.test_linking import world  # noqa: E402, F401
+from tests.test_notifications import family  # noqa: E402, F401
