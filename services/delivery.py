@@ -159,11 +159,14 @@ class RedisRateLimiter:
         self.pause_key = f"{prefix}:rate:paused_until"
         self._script = redis.register_script(_GCRA)
 
-    async def acquire(self) -> None:
-        now = time.time() * 1000
-        wait = float(
-            await self._script(keys=[self.key, self.pause_key], args=[now, self.interval_ms])
+    async def reserve(self, now_ms: float) -> float:
+        """Take the next free slot; milliseconds to wait for it."""
+        return float(
+            await self._script(keys=[self.key, self.pause_key], args=[now_ms, self.interval_ms])
         )
+
+    async def acquire(self) -> None:
+        wait = await self.reserve(time.time() * 1000)
         if wait > 0:
             await asyncio.sleep(wait / 1000)
 

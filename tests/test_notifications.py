@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from aiogram import Bot
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fake_api import FakeBotAPI
@@ -425,23 +426,6 @@ async def test_one_sender_holds_the_lock_and_another_takes_over(leader_url: str)
         await second.release()
 
 
-async def test_blocking_the_bot_stops_notifications(
-    committing_engine: AsyncEngine, family: Family
-) -> None:
-    del family
-    async with create_sessionmaker(committing_engine)() as session:
-        account = await session.get(m.TelegramAccount, MOTHER)
-        assert account is not None and account.is_active
-    from services import accounts
-
-    async with create_sessionmaker(committing_engine)() as session:
-        await accounts.set_blocked(session, account_id=MOTHER, blocked=True, now=datetime.now(UTC))
-        active = await session.scalar(
-            select(m.TelegramAccount.is_active).where(m.TelegramAccount.id == MOTHER)
-        )
-        assert active is False
-
-
 async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
@@ -491,3 +475,80 @@ async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
     assert weekly.startswith("📅 Итоги недели пн, 23 нояб. – вс, 29 нояб.")
     assert "👤 <b>Миша Иванов</b>\nОтметки: Алгебра 5" in weekly
     assert "Прогноз, 2-я четверть: Алгебра 5" in weekly
+
+
+async def test_redis_shares_the_rate_limit_and_the_chat_gate_between_processes() -> None:
+    from fakeredis import FakeAsyncRedis
+
+    redis = FakeAsyncRedis()
+    first = delivery.RedisRateLimiter(redis, 50)  # one slot every 20 ms
+    second = delivery.RedisRateLimiter(redis, 50)
+    now = 1_000_000.0
+    waits = [await limiter.reserve(now) for limiter in (first, second, first, second)]
+    assert waits == [0.0, 20.0, 40.0, 60.0]
+    # A 429 seen by one process holds back every process.
+    await second.pause(1.0)
+    assert await first.reserve(time.time() * 1000) >= 900
+    gates = [delivery.RedisChatGate(redis), delivery.RedisChatGate(redis)]
+    assert await gates[0].wait_for(42) == 0.0
+    assert 0 < await gates[1].wait_for(42) <= 1.0
+    assert await gates[1].wait_for(43) == 0.0
+    await redis.aclose()
+
+
+async def test_blocking_and_unblocking_the_bot_through_updates(
+    committing_engine: AsyncEngine, family: Family, bot: Bot
+) -> None:
+    from aiogram.types import Update
+
+    from bot.dispatcher import create_dispatcher
+    from tests.conftest import CODE_SECRET
+
+    dispatcher = create_dispatcher(
+        sessionmaker=create_sessionmaker(committing_engine),
+        i18n=make_i18n(),
+        code_secret=CODE_SECRET,
+    )
+    await _mark(committing_engine, family, "5")
+    await _fan_out(committing_engine)
+
+    def member(status: str) -> dict[str, object]:
+        bot_user = {"id": 1, "is_bot": True, "first_name": "Journal"}
+        return {"status": status, "user": bot_user} | (
+            {"until_date": 0} if status == "kicked" else {}
+        )
+
+    def member_update(old: str, new: str) -> Update:
+        user = {"id": MOTHER, "is_bot": False, "first_name": "Ольга"}
+        return Update.model_validate(
+            {
+                "update_id": 1,
+                "my_chat_member": {
+                    "chat": {"id": MOTHER, "type": "private", "first_name": "Ольга"},
+                    "from": user,
+                    "date": 0,
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                },
+            },
+            context={"bot": bot},
+        )
+
+    async def state() -> tuple[bool, list[str]]:
+        async with committing_engine.connect() as connection:
+            active = (
+                await connection.execute(
+                    text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": MOTHER}
+                )
+            ).scalar_one()
+            statuses = (
+                await connection.execute(
+                    text("SELECT status FROM notifications WHERE account_id = :a"), {"a": MOTHER}
+                )
+            ).scalars()
+            return bool(active), list(statuses)
+
+    await dispatcher.feed_update(bot, member_update("member", "kicked"))
+    assert await state() == (False, ["cancelled"])
+    await dispatcher.feed_update(bot, member_update("kicked", "member"))
+    assert (await state())[0] is True
