@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ from services.notices import (
     MarkNotice,
     Recipient,
     WeeklyChild,
+    load_batch,
     load_notices,
 )
 
@@ -190,6 +191,12 @@ class Sender:
     sessionmaker: SessionFactory
     i18n: I18n
     default_locale: str
+    # What a claimed batch says, read in a few queries before the batch is sent.
+    _prepared: dict[int, Recipient | None] = field(default_factory=dict)
+
+    async def prepare(self, messages: list[Outgoing]) -> None:
+        async with self.sessionmaker() as session:
+            self._prepared = await load_batch(session, messages)
 
     async def __call__(self, message: Outgoing) -> None:
         text = await self.compose(message)
@@ -205,8 +212,11 @@ class Sender:
             raise delivery.Transient(type(exc).__name__ + ": " + str(exc)[:200]) from None
 
     async def compose(self, message: Outgoing) -> str:
-        async with self.sessionmaker() as session:
-            recipient = await load_notices(session, message)
+        if message.id in self._prepared:
+            recipient = self._prepared.pop(message.id)
+        else:
+            async with self.sessionmaker() as session:
+                recipient = await load_notices(session, message)
         if recipient is None or not recipient.has_content:
             raise delivery.Skip("nothing to tell any more")
         locale = recipient.language or self.default_locale

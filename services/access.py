@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
@@ -327,3 +327,38 @@ async def selected_child(
         if child.id == remembered:
             return child
     return children[0] if children else None
+
+
+_FAMILY_PAIRS = text(
+    """
+    SELECT p.account_id, st.id, st.first_name, st.last_name
+    FROM unnest(CAST(:accounts AS bigint[]), CAST(:students AS bigint[]))
+         AS p(account_id, student_id)
+    JOIN students st ON st.id = p.student_id AND st.left_at IS NULL
+    WHERE EXISTS (SELECT 1 FROM account_links l
+                  WHERE l.account_id = p.account_id AND l.revoked_at IS NULL
+                    AND l.student_id = st.id)
+       OR (EXISTS (SELECT 1 FROM account_links l
+                   JOIN guardianships g ON g.guardian_id = l.guardian_id
+                   WHERE l.account_id = p.account_id AND l.revoked_at IS NULL
+                     AND g.student_id = st.id)
+           AND EXISTS (SELECT 1 FROM consents c
+                       WHERE c.student_id = st.id AND c.revoked_at IS NULL))
+    """
+)
+
+
+async def family_names(
+    session: AsyncSession, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """Of these (account, student) pairs, those where the account is the student or a
+    guardian with consent right now, with the student's name: one query for a whole batch
+    of notifications."""
+    if not pairs:
+        return {}
+    ordered = sorted(pairs)
+    rows = await session.execute(
+        _FAMILY_PAIRS,
+        {"accounts": [a for a, _ in ordered], "students": [s for _, s in ordered]},
+    )
+    return {(account, student): f"{first} {last}" for account, student, first, last in rows}

@@ -299,6 +299,8 @@ class Delivery:
         clock: Clock = utc_now,
     ) -> None:
         self.engine = engine
+        # Each outcome is one statement: autocommit makes it one round trip, not three.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.send = send
         self.limiter = limiter
         self.gate = gate
@@ -308,6 +310,9 @@ class Delivery:
         self.concurrency = concurrency
         self.clock = clock
         self.sent = 0
+        # Accounts found blocked during the current batch: their other messages are
+        # already cancelled in the table and must not be sent from the batch in hand.
+        self._blocked: set[int] = set()
 
     async def claim(self) -> list[Outgoing]:
         now = self.clock()
@@ -318,11 +323,13 @@ class Delivery:
             return sorted((Outgoing(*row) for row in rows), key=lambda o: o.id)
 
     async def _update(self, statement: Any, params: dict[str, Any]) -> None:
-        async with self.engine.begin() as connection:
+        async with self._autocommit.connect() as connection:
             await connection.execute(statement, params)
 
     async def deliver(self, message: Outgoing) -> None:
         """Send one claimed message and record what happened."""
+        if message.account_id in self._blocked:
+            return
         wait = await self.gate.wait_for(message.chat_id)
         if wait > 0:
             # One message a second per chat: this one goes a little later, others go now.
@@ -339,6 +346,7 @@ class Delivery:
                 _LATER, {"id": message.id, "due": due, "counted": 0, "error": str(exc)}
             )
         except Blocked:
+            self._blocked.add(message.account_id)
             await self._update(_BLOCKED, {"account": message.account_id, "now": self.clock()})
         except Skip as exc:
             await self._update(_CANCEL, {"id": message.id, "error": str(exc) or "skipped"})
@@ -358,19 +366,28 @@ class Delivery:
             self.sent += 1
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it, `concurrency` messages at a time."""
+        """Claim one batch and deliver it, `concurrency` chats at a time; a chat's own
+        messages go one after another, in the order they were queued."""
         messages = await self.claim()
         if not messages:
             return 0
-        queue: asyncio.Queue[Outgoing] = asyncio.Queue()
+        self._blocked = set()
+        by_chat: dict[int, list[Outgoing]] = {}
         for message in messages:
-            queue.put_nowait(message)
+            by_chat.setdefault(message.chat_id, []).append(message)
+        prepare = getattr(self.send, "prepare", None)
+        if prepare is not None:
+            await prepare(messages)
+        queue: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
+        for group in by_chat.values():
+            queue.put_nowait(group)
 
         async def worker() -> None:
             while not queue.empty():
-                await self.deliver(queue.get_nowait())
+                for message in queue.get_nowait():
+                    await self.deliver(message)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(messages)))))
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(by_chat)))))
         return len(messages)
 
     async def next_due(self) -> float | None:

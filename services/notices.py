@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services import access, journal
-from services.access import NotFound
 from services.db import models as m
 from services.delivery import Outgoing
 from services.forecast import Forecast
@@ -146,17 +145,6 @@ _LESSONS = (
 )
 
 
-async def _child_name(
-    session: AsyncSession, account_id: int, student_id: int, cache: dict[int, str | None]
-) -> str | None:
-    if student_id not in cache:
-        try:
-            cache[student_id] = (await access.student_for(session, account_id, student_id)).name
-        except NotFound:
-            cache[student_id] = None
-    return cache[student_id]
-
-
 def _items(message: Outgoing) -> list[dict[str, Any]]:
     payload = message.payload
     if payload.get("kind") == "digest":
@@ -164,56 +152,81 @@ def _items(message: Outgoing) -> list[dict[str, Any]]:
     return [{**payload, "student_id": message.student_id}]
 
 
+# One part of one message: whose message, about which child (by name) and what.
+_Part = tuple[Recipient, str, dict[str, Any]]
+
+
 async def load_notices(session: AsyncSession, message: Outgoing) -> Recipient | None:
-    """The content of a queued notification for its recipient; None if the account is gone."""
-    account = (
-        await session.execute(
-            select(m.TelegramAccount.language, m.TelegramAccount.low_mark_threshold).where(
-                m.TelegramAccount.id == message.account_id, m.TelegramAccount.is_active
+    """The content of one queued notification; None if the account is gone."""
+    return (await load_batch(session, [message]))[message.id]
+
+
+async def load_batch(
+    session: AsyncSession, messages: list[Outgoing]
+) -> dict[int, Recipient | None]:
+    """The content of a claimed batch of notifications, by notification id, in a fixed
+    number of queries whatever the batch size; None for an account that is gone."""
+    accounts = {
+        row[0]: row
+        for row in await session.execute(
+            select(
+                m.TelegramAccount.id,
+                m.TelegramAccount.language,
+                m.TelegramAccount.low_mark_threshold,
+            ).where(
+                m.TelegramAccount.id.in_({message.account_id for message in messages}),
+                m.TelegramAccount.is_active,
             )
         )
-    ).first()
-    if account is None:
-        return None
-    result = Recipient(
-        language=account[0],
-        low_mark_threshold=account[1],
-        is_digest=message.payload.get("kind") == "digest",
+    }
+    result: dict[int, Recipient | None] = {}
+    parts: list[tuple[Recipient, int, dict[str, Any]]] = []
+    for message in messages:
+        account = accounts.get(message.account_id)
+        if account is None:
+            result[message.id] = None
+            continue
+        recipient = Recipient(
+            language=account[1],
+            low_mark_threshold=account[2],
+            is_digest=message.payload.get("kind") == "digest",
+        )
+        result[message.id] = recipient
+        if message.payload.get("kind") == "weekly":
+            await _weekly(session, recipient, message)
+            continue
+        parts.extend((recipient, message.account_id, item) for item in _items(message))
+    # Access as it stands now, for every (account, child) of the batch at once.
+    names = await access.family_names(
+        session, {(account, int(item["student_id"])) for _, account, item in parts}
     )
-    if message.payload.get("kind") == "weekly":
-        await _weekly(session, result, message)
-        return result
-    names: dict[int, str | None] = {}
-    items = []
-    for item in _items(message):
-        name = await _child_name(session, message.account_id, int(item["student_id"]), names)
+    visible: list[_Part] = []
+    for recipient, account_id, item in parts:
+        name = names.get((account_id, int(item["student_id"])))
         if name is not None:
-            items.append((name, item))
-    await _marks(session, result, [(n, i) for n, i in items if i["kind"] == "mark"])
-    await _attendance(session, result, [(n, i) for n, i in items if i["kind"] == "attendance"])
-    await _finals(session, result, [(n, i) for n, i in items if i["kind"] == "finals"])
-    await _homework(session, result, [(n, i) for n, i in items if i["kind"] == "homework"])
+            visible.append((recipient, name, item))
+    await _marks(session, [p for p in visible if p[2]["kind"] == "mark"])
+    await _attendance(session, [p for p in visible if p[2]["kind"] == "attendance"])
+    await _finals(session, [p for p in visible if p[2]["kind"] == "finals"])
+    await _homework(session, [p for p in visible if p[2]["kind"] == "homework"])
     return result
 
 
-async def _marks(
-    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
-) -> None:
-    if not items:
+async def _marks(session: AsyncSession, parts: list[_Part]) -> None:
+    if not parts:
         return
     rows = {
         row[0]: row
-        for row in await session.execute(_MARKS, {"ids": [int(i["mark_id"]) for _, i in items]})
+        for row in await session.execute(_MARKS, {"ids": [int(i["mark_id"]) for _, _, i in parts]})
     }
-    for name, item in items:
+    for recipient, name, item in parts:
         row = rows.get(int(item["mark_id"]))
         if row is None:
             continue
         _, value, previous, subject, day, code, kind_name, reason = row
-        action = item.get("action", "new")
-        result.marks[name].append(
+        recipient.marks[name].append(
             MarkNotice(
-                action=action,
+                action=item.get("action", "new"),
                 value=value,
                 # The value the family saw, kept from the first message's event.
                 was=item.get("was") or previous,
@@ -226,12 +239,10 @@ async def _marks(
         )
 
 
-async def _attendance(
-    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
-) -> None:
-    if not items:
+async def _attendance(session: AsyncSession, parts: list[_Part]) -> None:
+    if not parts:
         return
-    ids = [int(i["attendance_id"]) for _, i in items]
+    ids = [int(i["attendance_id"]) for _, _, i in parts]
     current = {
         row[0]: row
         for row in await session.execute(
@@ -243,10 +254,10 @@ async def _attendance(
     lessons = {
         row[0]: row
         for row in await session.execute(
-            _LESSONS, {"ids": [int(i["lesson_id"]) for _, i in items if i.get("lesson_id")]}
+            _LESSONS, {"ids": [int(i["lesson_id"]) for _, _, i in parts if i.get("lesson_id")]}
         )
     }
-    for name, item in items:
+    for recipient, name, item in parts:
         lesson = lessons.get(int(item.get("lesson_id") or 0))
         if lesson is None:
             continue
@@ -254,7 +265,7 @@ async def _attendance(
         action = item.get("action", "new")
         if row is None and action != "removed":
             continue  # removed before it was sent: nothing to say
-        result.attendance[name].append(
+        recipient.attendance[name].append(
             AttendanceNotice(
                 action=action,
                 kind=row[1] if row is not None else (item.get("was_kind") or "absent"),
@@ -266,30 +277,26 @@ async def _attendance(
         )
 
 
-async def _finals(
-    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
-) -> None:
-    ids = [int(g) for _, i in items for g in i.get("grades", [])]
+async def _finals(session: AsyncSession, parts: list[_Part]) -> None:
+    ids = [int(g) for _, _, i in parts for g in i.get("grades", [])]
     if not ids:
         return
     rows = {row[0]: row for row in await session.execute(_FINALS, {"ids": ids})}
-    for name, item in items:
+    for recipient, name, item in parts:
         for grade_id in item.get("grades", []):
             row = rows.get(int(grade_id))
             if row is None:
                 continue
             _, value, previous, subject, pid, kind, number, starts, ends = row
-            result.finals[name].append(
+            recipient.finals[name].append(
                 FinalNotice(
                     subject, str(value), previous, PeriodRef(pid, kind, number, starts, ends)
                 )
             )
 
 
-async def _homework(
-    session: AsyncSession, result: Recipient, items: list[tuple[str, dict[str, Any]]]
-) -> None:
-    if not items:
+async def _homework(session: AsyncSession, parts: list[_Part]) -> None:
+    if not parts:
         return
     rows = {
         row[0]: row
@@ -297,13 +304,13 @@ async def _homework(
             select(m.Homework.id, m.Homework.due_date, m.Homework.text, m.Subject.name)
             .join(m.Lesson, m.Lesson.id == m.Homework.lesson_id)
             .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
-            .where(m.Homework.id.in_([int(i["homework_id"]) for _, i in items]))
+            .where(m.Homework.id.in_([int(i["homework_id"]) for _, _, i in parts]))
         )
     }
-    for name, item in items:
+    for recipient, name, item in parts:
         row = rows.get(int(item["homework_id"]))
         if row is not None:
-            result.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))
+            recipient.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))
 
 
 async def _weekly(session: AsyncSession, result: Recipient, message: Outgoing) -> None:
