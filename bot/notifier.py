@@ -25,11 +25,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.scheduler import Jobs, start_scheduler
 from bot.settings import Settings
 from handlers.render import (
     day_short,
@@ -37,6 +38,13 @@ from handlers.render import (
     kind_text,
     mark_text,
     period_name,
+)
+from handlers.teacher.reminders import reminder_keyboard, reminder_text
+from handlers.teacher.reports import (
+    class_week_text,
+    deputy_caption,
+    deputy_filename,
+    deputy_headers,
 )
 from services import delivery, notify, outbox
 from services.db.session import SessionFactory, create_sessionmaker
@@ -51,6 +59,7 @@ from services.notices import (
     load_batch,
     load_notices,
 )
+from services.reports import deputy_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +192,15 @@ class Composer:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """A message as it goes out: text (or a document's caption), buttons, a file."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    document: tuple[str, bytes] | None = None
+
+
 @dataclass
 class Sender:
     """The send function of the delivery engine: compose, send, translate Telegram's errors."""
@@ -199,9 +217,23 @@ class Sender:
             self._prepared = await load_batch(session, messages)
 
     async def __call__(self, message: Outgoing) -> None:
-        text = await self.compose(message)
+        composed = await self.compose(message)
         try:
-            await self.bot.send_message(message.chat_id, text, request_timeout=15)
+            if composed.document is not None:
+                name, content = composed.document
+                await self.bot.send_document(
+                    message.chat_id,
+                    BufferedInputFile(content, filename=name),
+                    caption=composed.text,
+                    request_timeout=30,
+                )
+            else:
+                await self.bot.send_message(
+                    message.chat_id,
+                    composed.text,
+                    reply_markup=composed.markup,
+                    request_timeout=15,
+                )
         except TelegramRetryAfter as exc:
             raise delivery.RetryAfter(exc.retry_after) from None
         except (TelegramForbiddenError, TelegramUnauthorizedError) as exc:
@@ -211,7 +243,7 @@ class Sender:
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             raise delivery.Transient(type(exc).__name__ + ": " + str(exc)[:200]) from None
 
-    async def compose(self, message: Outgoing) -> str:
+    async def compose(self, message: Outgoing) -> Composed:
         if message.id in self._prepared:
             recipient = self._prepared.pop(message.id)
         else:
@@ -220,9 +252,22 @@ class Sender:
         if recipient is None or not recipient.has_content:
             raise delivery.Skip("nothing to tell any more")
         locale = recipient.language or self.default_locale
-        composer = Composer(self.i18n)
         with _locale(self.i18n, locale):
-            return self._text(composer, recipient)
+            if recipient.staff is not None:
+                return self._staff(recipient.staff)
+            return Composed(self._text(Composer(self.i18n), recipient))
+
+    @staticmethod
+    def _staff(payload: dict[str, Any]) -> Composed:
+        kind = payload.get("kind")
+        if kind == "reminder":
+            return Composed(reminder_text(payload), reminder_keyboard(payload))
+        if kind == "class_week":
+            return Composed(class_week_text(payload))
+        return Composed(
+            deputy_caption(payload),
+            document=(deputy_filename(payload), deputy_xlsx(payload, deputy_headers())),
+        )
 
     def _text(self, composer: Composer, recipient: Recipient) -> str:
         parts: list[str] = []
@@ -304,20 +349,6 @@ async def run_notifications(
     )
     leadership = delivery.Leadership(database_url)
 
-    async def weekly() -> None:
-        # Sunday evening digests: checked every minute (the scheduler of issue 6 will own it).
-        while not stop.is_set():
-            try:
-                async with engine.begin() as connection:
-                    if await notify.schedule_weekly(
-                        connection, now=datetime.now(UTC), default_zone=settings.default_timezone
-                    ):
-                        await connection.execute(notify.WAKE_SENDERS)
-            except (OSError, DBAPIError) as exc:
-                log.warning("weekly digests: database unavailable (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 60)
-
     async def consume() -> None:
         await outbox.consume_forever(
             engine,
@@ -335,9 +366,15 @@ async def run_notifications(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 5)
 
+    # Reminders, weekly summaries and digests: APScheduler in every process, the work done
+    # by the holder of the scheduler's lock (bot/scheduler.py).
+    jobs = Jobs(engine, database_url, default_zone=settings.default_timezone)
+    scheduler = start_scheduler(jobs)
     try:
-        await asyncio.gather(consume(), send(), weekly())
+        await asyncio.gather(consume(), send())
     finally:
+        scheduler.shutdown(wait=False)
+        await jobs.close()
         await events.stop()
         await wakeups.stop()
         await leadership.release()

@@ -10,6 +10,7 @@ def get_routers() -> list[Router]:
     from handlers.common import fallback, group, membership, phone, settings, start
     from handlers.family import children, diary, marks, records
     from handlers.teacher import my_class
+    from handlers.teacher import reminders as teacher_reminders
 
     routers = [
         group.router,
@@ -22,6 +23,7 @@ def get_routers() -> list[Router]:
         diary.router,
         records.router,
         my_class.router,
+        teacher_reminders.router,
         fallback.router,
     ]
     for router in routers:

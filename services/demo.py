@@ -173,6 +173,8 @@ COLUMNS: dict[str, list[str]] = {
         "room",
         "topic",
         "attendance_taken_at",
+        "topic_at",
+        "work_kind_id",
     ],
     "homework": ["id", "lesson_id", "due_date", "text", "author_id", "created_at"],
     "marks": [
@@ -658,25 +660,6 @@ class _SchoolBuilder:
                             if subgroup_id is None
                             else f"{rooms[klass.id]}{'аб'[subgroup_id % 2]}"
                         )
-                        self.rows.add(
-                            "lessons",
-                            (
-                                lesson_id,
-                                self.school_id,
-                                klass.id,
-                                subgroup_id,
-                                self.subjects[subject],
-                                teacher,
-                                substitute,
-                                day,
-                                slot + 1,
-                                start,
-                                end,
-                                room,
-                                topic,
-                                taken,
-                            ),
-                        )
                         author = substitute or teacher
                         # Homework set at the previous lesson is due at this one.
                         previous = last_lesson.get(key)
@@ -702,6 +685,37 @@ class _SchoolBuilder:
                                 ),
                             )
                         last_lesson[key] = (lesson_id, day, author)
+                        # The written or control work planned for the lesson (its marks
+                        # have a deadline); chosen here, where the generator always chose it.
+                        extra = cur.SUBJECT_WORK.get(subject, ())
+                        kind_code = (
+                            rng.choice(extra)
+                            if past and extra and counters[key] % 8 == 0
+                            else None
+                        )
+                        self.rows.add(
+                            "lessons",
+                            (
+                                lesson_id,
+                                self.school_id,
+                                klass.id,
+                                subgroup_id,
+                                self.subjects[subject],
+                                teacher,
+                                substitute,
+                                day,
+                                slot + 1,
+                                start,
+                                end,
+                                room,
+                                topic,
+                                taken,
+                                datetime.combine(day, end, zone).astimezone(UTC)
+                                if topic is not None
+                                else None,
+                                self.kinds[kind_code][0] if kind_code else None,
+                            ),
+                        )
                         if not past:
                             continue
                         self._lesson_facts(
@@ -711,7 +725,7 @@ class _SchoolBuilder:
                             day,
                             subject,
                             author,
-                            counters[key],
+                            kind_code,
                             illness,
                             terms,
                             accum,
@@ -741,7 +755,7 @@ class _SchoolBuilder:
         day: date,
         subject: str,
         author: int,
-        number: int,
+        kind_code: str | None,
         illness: dict[int, set[date]],
         terms: list[tuple[int, str, int, date, date]],
         accum: dict[tuple[int, int, int], list[float]],
@@ -750,9 +764,10 @@ class _SchoolBuilder:
     ) -> None:
         rng = self.rng
         subject_id = self.subjects[subject]
-        extra = cur.SUBJECT_WORK.get(subject, ())
-        control = bool(extra) and number % 8 == 0
-        kind_code = rng.choice(extra) if control else None
+        control = kind_code is not None
+        # A few recent written works are not marked yet: the teachers' reminders have
+        # something to say in the demo (SPEC §4).
+        unmarked = control and (self.today - day).days <= 8 and lesson_id % 3 == 0
         written_at = datetime.combine(day, end, zone).astimezone(UTC)
         period = next((p for p in terms if p[3] <= day <= p[4]), None)
         for student in members:
@@ -821,6 +836,8 @@ class _SchoolBuilder:
             if klass.grade == 1 or subject in cur.PASS_FAIL_SUBJECTS:
                 continue
             if control:
+                if unmarked:
+                    continue
                 code = kind_code or "control"
             elif rng.random() < 0.22:
                 code = "oral" if rng.random() < 0.6 else "homework"

@@ -85,12 +85,18 @@ class Recipient:
     homework: dict[str, list[HomeworkNotice]] = field(default_factory=lambda: defaultdict(list))
     week: tuple[date, date] | None = None
     weekly: list[WeeklyChild] = field(default_factory=list)
+    # A message to staff (reminder, weekly summaries): its payload as queued.
+    staff: dict[str, Any] | None = None
 
     @property
     def has_content(self) -> bool:
-        return bool(self.weekly) or any(
-            any(v for v in group.values())
-            for group in (self.marks, self.attendance, self.finals, self.homework)
+        return (
+            bool(self.weekly)
+            or bool(self.staff)
+            or any(
+                any(v for v in group.values())
+                for group in (self.marks, self.attendance, self.finals, self.homework)
+            )
         )
 
 
@@ -152,6 +158,9 @@ def _items(message: Outgoing) -> list[dict[str, Any]]:
     return [{**payload, "student_id": message.student_id}]
 
 
+# Messages to staff carry their facts in the payload (services/reminders.py, reports.py).
+STAFF_KINDS = frozenset({"reminder", "class_week", "deputy_week"})
+
 # One part of one message: whose message, about which child (by name) and what.
 _Part = tuple[Recipient, str, dict[str, Any]]
 
@@ -194,6 +203,9 @@ async def load_batch(
         result[message.id] = recipient
         if message.payload.get("kind") == "weekly":
             await _weekly(session, recipient, message)
+            continue
+        if message.payload.get("kind") in STAFF_KINDS:
+            recipient.staff = message.payload
             continue
         parts.extend((recipient, message.account_id, item) for item in _items(message))
     # Access as it stands now, for every (account, child) of the batch at once.

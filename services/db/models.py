@@ -351,6 +351,11 @@ class Lesson(IdMixin, CreatedMixin, Base):
     ends_at: Mapped[time] = mapped_column(Time)
     room: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(Text)
+    # When the topic was first written (a trigger keeps it), for the deputy's report.
+    topic_at: Mapped[datetime | None]
+    # The written or control work planned for the lesson, whose marks have a deadline
+    # (seed 000 §5.3, seed 002 §2.11–2.12).
+    work_kind_id: Mapped[int | None] = mapped_column(ForeignKey("work_kinds.id"))
     # Set when the teacher has marked attendance, so "nobody absent" differs from "not taken".
     attendance_taken_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -616,3 +621,37 @@ class AuditEntry(IdMixin, Base):
     guardian_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class ReminderMute(Base):
+    """A teacher's reminders of one category snoozed until a moment, or off (until NULL)."""
+
+    __tablename__ = "reminder_mutes"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("tg_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    until: Mapped[datetime | None]
+
+
+class ReminderTold(Base):
+    """A gap a teacher was told of on a day: never told twice the same day."""
+
+    __tablename__ = "reminder_told"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    gap: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SchedulerRun(Base):
+    """A scheduled job's run that has happened: its key makes a second run a no-op."""
+
+    __tablename__ = "scheduler_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())

@@ -1,0 +1,146 @@
+"""Scheduled work: teachers' reminders, weekly summaries, families' weekly digest.
+
+APScheduler 3.11 runs one job in every process, once a minute; only the holder of a PostgreSQL
+advisory lock does anything, and another process takes the lock over when the holder dies
+(its connection closes). Every run has a key, written in `scheduler_runs` in the same
+transaction as the messages it queues: a restart, a retry or a second leader finds the key and
+does nothing, so nothing is sent twice. Times are each school's own (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services import delivery, notify, reminders, reports
+from services.reminders import Run, SchoolRules
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[AsyncConnection], Awaitable[int]]
+
+SCHEDULER_LOCK = 0x6A62_7363  # "jbsc": a lock of its own, apart from the sender's
+
+_CLAIM_RUN = text(
+    "INSERT INTO scheduler_runs (job, run_key) VALUES (:job, :key)"
+    " ON CONFLICT DO NOTHING RETURNING job"
+)
+
+_SCHOOL_DAY = text(
+    "SELECT EXISTS (SELECT 1 FROM lessons WHERE school_id = :school AND date = :day)"
+)
+
+
+@dataclass
+class Outcome:
+    """What one tick did (for tests and the log)."""
+
+    runs: list[str]
+    queued: int
+
+
+class Jobs:
+    """The scheduled jobs; `tick` is what APScheduler calls every minute."""
+
+    def __init__(
+        self, engine: AsyncEngine, database_url: str, *, default_zone: str = "Europe/Moscow"
+    ) -> None:
+        self.engine = engine
+        self.default_zone = default_zone
+        self.leadership = delivery.Leadership(database_url, key=SCHEDULER_LOCK)
+
+    async def tick(self, now: datetime | None = None) -> Outcome | None:
+        """One pass over every school; None if another process is the leader."""
+        if not await self.leadership.try_acquire():
+            return None
+        now = now or datetime.now(UTC)
+        outcome = Outcome([], 0)
+        try:
+            async with self.engine.begin() as connection:
+                # Families' Sunday digest; its own key per account and week.
+                if await notify.schedule_weekly(
+                    connection, now=now, default_zone=self.default_zone
+                ):
+                    outcome.queued += 1
+            async with self.engine.connect() as connection:
+                schools = await reminders.schools(connection)
+            for school in schools:
+                await self._school(school, now, outcome)
+            if outcome.queued:
+                async with self.engine.begin() as connection:
+                    await connection.execute(notify.WAKE_SENDERS)
+        except (OSError, DBAPIError) as exc:
+            log.warning("scheduler: database unavailable (%s)", type(exc).__name__)
+        return outcome
+
+    async def _school(self, school: SchoolRules, now: datetime, outcome: Outcome) -> None:
+        local = now.astimezone(school.zone)
+        profile = school.profile
+        due: list[tuple[str, Work]] = []
+        # A run missed while no process was up happens late, but only in its own part of
+        # the day: no "morning" summary in the evening.
+        if profile.morning_summary <= local.time() < profile.evening_reminder:
+            due.append((Run.MORNING.value, self._reminders(school, Run.MORNING, now)))
+        if local.time() >= profile.evening_reminder:
+            due.append((Run.EVENING.value, self._reminders(school, Run.EVENING, now)))
+        if local.weekday() == profile.weekly_report_day and local.time() >= (
+            profile.weekly_report_time
+        ):
+            due.append(("weekly_reports", self._weekly(school, now)))
+        for job, work in due:
+            key = f"{school.id}:{local.date().isoformat()}"
+            async with self.engine.begin() as connection:
+                claimed = (await connection.execute(_CLAIM_RUN, {"job": job, "key": key})).first()
+                if claimed is None:
+                    continue  # this run has happened, here or in another process
+                queued = await work(connection)
+                outcome.runs.append(f"{job}:{key}")
+                outcome.queued += queued
+                log.info("scheduler: %s for school %s queued %s", job, school.id, queued)
+
+    def _reminders(self, school: SchoolRules, run: Run, now: datetime) -> Work:
+        async def work(connection: AsyncConnection) -> int:
+            if run is Run.MORNING:
+                # No morning summary on a day without lessons: weekends and holidays.
+                day = now.astimezone(school.zone).date()
+                if not (
+                    await connection.execute(_SCHOOL_DAY, {"school": school.id, "day": day})
+                ).scalar_one():
+                    return 0
+            planned = await reminders.queue_reminders(connection, school, run, now)
+            return planned.messages
+
+        return work
+
+    def _weekly(self, school: SchoolRules, now: datetime) -> Work:
+        async def work(connection: AsyncConnection) -> int:
+            return await reports.queue_weekly_reports(connection, school, now)
+
+        return work
+
+    async def close(self) -> None:
+        await self.leadership.release()
+
+
+def start_scheduler(jobs: Jobs) -> AsyncIOScheduler:
+    """Declare the jobs and start APScheduler on the running event loop."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        jobs.tick,
+        IntervalTrigger(minutes=1),
+        id="journal-jobs",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=60,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,199 @@
+"""Teachers' reminders: their text, snooze and off buttons, and `/reminders`.
+
+The texts are made by the notification sender in the teacher's language; the buttons change
+only the pressing account's own settings, and only a staff account may have them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from handlers.keyboards import Keyboard
+from handlers.render import day_short, esc, show
+from services import access, reminders
+from services.db.session import Session
+from services.reminders import Category
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+class ReminderCb(CallbackData, prefix="rem"):
+    a: str  # s: snooze until tomorrow, o: off, n: on again
+    c: str = ""  # the category
+    w: str = "r"  # pressed under a reminder (r) or on the /reminders screen (p)
+
+
+CATEGORY_NAMES = {
+    Category.TOPIC: __("lesson topics"),
+    Category.ATTENDANCE: __("attendance"),
+    Category.HOMEWORK: __("homework"),
+    Category.MARKS: __("marks for written work"),
+    Category.FINALS: __("final grades"),
+}
+
+
+def _what(gap: dict[str, Any]) -> str:
+    category = gap["category"]
+    if category == Category.TOPIC:
+        return _("no topic")
+    if category == Category.ATTENDANCE:
+        return _("attendance not marked")
+    if category == Category.HOMEWORK:
+        return _("no homework")
+    if category == Category.MARKS:
+        return _("written work: {n} without a mark").format(n=gap["missing"])
+    return _("final grades: {n} missing").format(n=gap["missing"])
+
+
+def reminder_text(payload: dict[str, Any]) -> str:
+    """One message per teacher, grouped by date, class and subject (SPEC §4)."""
+    zone = ZoneInfo(str(payload.get("zone") or "Europe/Moscow"))
+    evening = payload.get("run") == reminders.Run.EVENING
+    lines = [
+        _("⏰ Journal entries due soon:") if evening else _("📋 Overdue journal entries:"),
+    ]
+    groups: dict[tuple[str, str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
+    for gap in payload["gaps"]:
+        groups[(gap["day"], gap["class"], gap["subject"], gap.get("subgroup"))].append(gap)
+    for (day, label, subject, subgroup), items in groups.items():
+        lesson = items[0]
+        where = f"{esc(label)}" + (f" ({esc(subgroup)})" if subgroup else "")
+        head = (
+            _("{day}, {cls}, {subject}").format(
+                day=day_short(date.fromisoformat(day)), cls=where, subject=esc(subject)
+            )
+            if lesson["slot"]
+            else _("{cls}, {subject}").format(cls=where, subject=esc(subject))
+        )
+        if lesson["slot"]:
+            head += " " + _("(lesson {n})").format(n=lesson["slot"])
+        due = datetime.fromisoformat(min(i["due"] for i in items)).astimezone(zone)
+        lines.append(
+            f"\n<b>{head}</b>: "
+            + "; ".join(_what(i) for i in items)
+            + " — "
+            + _("due {when}").format(when=f"{day_short(due.date())} {due:%H:%M}")
+        )
+    lines.append("")
+    lines.append(_("The buttons below snooze a kind of reminder until tomorrow or turn it off."))
+    return "\n".join(lines)
+
+
+def reminder_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup:
+    builder = Keyboard()
+    seen = []
+    for gap in payload["gaps"]:
+        if gap["category"] not in seen:
+            seen.append(gap["category"])
+    for category in seen:
+        name = CATEGORY_NAMES[Category(category)]
+        builder.button(
+            text=_("😴 {what}: tomorrow").format(what=name),
+            callback_data=ReminderCb(a="s", c=category),
+        )
+        builder.button(
+            text=_("🔕 {what}: off").format(what=name), callback_data=ReminderCb(a="o", c=category)
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def _settings_screen(
+    event: Message | CallbackQuery, session: Session, account_id: int
+) -> None:
+    connection = await session.connection()
+    muted = await reminders.mutes(connection, account_id, datetime.now(UTC))
+    zone = await reminders.staff_zone(connection, account_id)
+    lines = [_("⏰ Reminders of journal entries"), ""]
+    builder = Keyboard()
+    for category, name in CATEGORY_NAMES.items():
+        if category not in muted:
+            state = _("on")
+            builder.button(
+                text=_("😴 {what}: tomorrow").format(what=name),
+                callback_data=ReminderCb(a="s", c=category, w="p"),
+            )
+            builder.button(
+                text=_("🔕 {what}: off").format(what=name),
+                callback_data=ReminderCb(a="o", c=category, w="p"),
+            )
+        else:
+            until = muted[category]
+            state = (
+                _("off")
+                if until is None
+                else _("snoozed until {when}").format(
+                    when=f"{day_short(until.astimezone(zone).date())} "
+                    f"{until.astimezone(zone):%H:%M}"
+                )
+            )
+            builder.button(
+                text=_("🔔 {what}: on").format(what=name),
+                callback_data=ReminderCb(a="n", c=category, w="p"),
+            )
+        lines.append(f"• {name}: {state}")
+    builder.adjust(2)
+    await show(event, "\n".join(lines), builder.as_markup())
+
+
+@router.message(Command("reminders"))
+async def reminders_command(message: Message, session: Session) -> None:
+    user = message.from_user
+    assert user is not None
+    who = await access.identity(session, user.id)
+    if not who.is_staff:
+        await message.answer(_("Reminders of journal entries are for teachers."))
+        return
+    await _settings_screen(message, session, user.id)
+
+
+@router.callback_query(ReminderCb.filter())
+async def reminder_button(
+    query: CallbackQuery, callback_data: ReminderCb, session: Session
+) -> None:
+    who = await access.identity(session, query.from_user.id)
+    if (
+        not who.is_staff
+        or callback_data.c not in set(Category)
+        or callback_data.a
+        not in {
+            "s",
+            "o",
+            "n",
+        }
+    ):
+        # A forged or stale button: nothing changes.
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    category = Category(callback_data.c)
+    connection = await session.connection()
+    now = datetime.now(UTC)
+    name = CATEGORY_NAMES[category]
+    if callback_data.a == "s":
+        zone = await reminders.staff_zone(connection, query.from_user.id)
+        await reminders.snooze(
+            connection, query.from_user.id, category, reminders.tomorrow_morning(now, zone)
+        )
+        note = _("Reminders of {what} are snoozed until tomorrow.").format(what=name)
+    elif callback_data.a == "o":
+        await reminders.snooze(connection, query.from_user.id, category, None)
+        note = _("Reminders of {what} are off. /reminders turns them on again.").format(what=name)
+    else:
+        await reminders.unmute(connection, query.from_user.id, category)
+        note = _("Reminders of {what} are on.").format(what=name)
+    await session.commit()
+    await query.answer(note, show_alert=callback_data.w == "r")
+    if callback_data.w == "p":
+        await _settings_screen(query, session, query.from_user.id)

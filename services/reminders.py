@@ -1,0 +1,462 @@
+"""Journal entries teachers have not made, by their school's deadlines, and the reminders.
+
+What is missing (SPEC §4): a lesson's topic, its attendance, the homework set at it, the
+marks of written and control work planned for it (`lessons.work_kind_id`), and a period's
+final grades as their deadline approaches. Deadlines come from the school's regulation
+profile (`services/profiles.py`, each value citing its seed). The teacher reminded is the one
+who taught the lesson: the substitute when there was one (seed 000 §5.2, seed 004 §4.4.3).
+
+Reminders go out through the notification queue (`services/delivery.py`): one message per
+teacher, grouped by class, subject and date; a gap is told at most once a day
+(`reminder_told`); a category can be snoozed until tomorrow or turned off
+(`reminder_mutes`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.profiles import Profile, profile_for
+
+# Overdue gaps older than this are left to the deputy's report, not repeated every morning.
+LOOKBACK_DAYS = 30
+
+
+class Category(enum.StrEnum):
+    TOPIC = "topic"
+    ATTENDANCE = "attendance"
+    HOMEWORK = "homework"
+    MARKS = "marks"
+    FINALS = "finals"
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One missing entry, for the teacher who must make it."""
+
+    category: Category
+    staff_id: int
+    school_id: int
+    class_label: str
+    subject: str
+    day: date  # the lesson's date; for final grades the period's last day
+    slot: int  # the lesson's number in the day; 0 for final grades
+    due: datetime
+    missing: int = 0  # students without a mark or a final grade
+    ref: int = 0  # the lesson (or, for final grades, the teaching assignment)
+    subgroup: str | None = None
+    period: str | None = None  # "quarter:2" for final grades
+
+    @property
+    def key(self) -> str:
+        """Unique per gap, short enough for `reminder_told.gap`."""
+        return f"{self.category}:{self.ref}:{self.period or ''}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "category": str(self.category),
+            "class": self.class_label,
+            "subject": self.subject,
+            "day": self.day.isoformat(),
+            "slot": self.slot,
+            "due": self.due.isoformat(),
+            "missing": self.missing,
+            "subgroup": self.subgroup,
+            "period": self.period,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRules:
+    id: int
+    zone: ZoneInfo
+    profile: Profile
+
+
+async def schools(connection: AsyncConnection, only: list[int] | None = None) -> list[SchoolRules]:
+    rows = await connection.execute(
+        text(
+            "SELECT id, timezone, profile, overrides FROM schools"
+            " WHERE CAST(:only AS bigint[]) IS NULL OR id = ANY(CAST(:only AS bigint[]))"
+            " ORDER BY id"
+        ),
+        {"only": only},
+    )
+    return [
+        SchoolRules(school_id, _zone(zone), profile_for(key, overrides))
+        for school_id, zone, key, overrides in rows
+    ]
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Europe/Moscow")
+    except (KeyError, ValueError):
+        return ZoneInfo("Europe/Moscow")
+
+
+# Every lesson of the window that lacks something, with what it lacks. Students counted for
+# marks are the class's (or subgroup's) present students without a current mark.
+_LESSON_GAPS = text(
+    """
+    SELECT l.id, l.school_id, coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id,
+           l.date, l.slot, l.ends_at, c.grade, c.letter, sg.name AS subgroup, sub.name,
+           (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
+           (l.attendance_taken_at IS NULL) AS no_attendance,
+           NOT EXISTS (SELECT 1 FROM homework h WHERE h.lesson_id = l.id) AS no_homework,
+           wk.code, wk.is_control,
+           CASE WHEN wk.id IS NOT NULL THEN (
+               SELECT count(*) FROM students s
+               WHERE s.class_id = l.class_id AND s.left_at IS NULL
+                 AND (l.subgroup_id IS NULL OR EXISTS (
+                     SELECT 1 FROM subgroup_members sm
+                     WHERE sm.subgroup_id = l.subgroup_id AND sm.student_id = s.id))
+                 AND NOT EXISTS (
+                     SELECT 1 FROM attendance a
+                     WHERE a.lesson_id = l.id AND a.student_id = s.id AND a.kind = 'absent')
+                 AND NOT EXISTS (
+                     SELECT 1 FROM marks mk
+                     WHERE mk.lesson_id = l.id AND mk.student_id = s.id
+                       AND mk.value IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id))
+           ) ELSE 0 END AS unmarked,
+           (SELECT max(x.ends_at) FROM lessons x
+            WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends
+    FROM lessons l
+    JOIN classes c ON c.id = l.class_id
+    JOIN subjects sub ON sub.id = l.subject_id
+    LEFT JOIN subgroups sg ON sg.id = l.subgroup_id
+    LEFT JOIN work_kinds wk ON wk.id = l.work_kind_id AND (wk.is_written OR wk.is_control)
+    WHERE l.school_id = :school AND l.date BETWEEN :since AND :until
+      AND (l.topic IS NULL OR btrim(l.topic) = '' OR l.attendance_taken_at IS NULL
+           OR wk.id IS NOT NULL
+           OR NOT EXISTS (SELECT 1 FROM homework h WHERE h.lesson_id = l.id))
+    """
+)
+
+# Per teaching assignment of the period's classes: students without a current final grade.
+_FINAL_GAPS = text(
+    """
+    SELECT t.id, t.staff_id, c.grade, c.letter, sg.name, sub.name,
+           (SELECT count(*) FROM students s
+            WHERE s.class_id = t.class_id AND s.left_at IS NULL
+              AND (t.subgroup_id IS NULL OR EXISTS (
+                  SELECT 1 FROM subgroup_members sm
+                  WHERE sm.subgroup_id = t.subgroup_id AND sm.student_id = s.id))
+              AND NOT EXISTS (
+                  SELECT 1 FROM final_grades f
+                  WHERE f.student_id = s.id AND f.subject_id = t.subject_id
+                    AND f.period_id = :period AND f.value IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM final_grades r WHERE r.replaces_id = f.id))
+           ) AS missing
+    FROM teaching_assignments t
+    JOIN classes c ON c.id = t.class_id AND c.academic_year_id = :year
+    JOIN subjects sub ON sub.id = t.subject_id
+    LEFT JOIN subgroups sg ON sg.id = t.subgroup_id
+    JOIN staff st ON st.id = t.staff_id AND st.left_at IS NULL
+    WHERE c.grade >= :from_grade
+    """
+)
+
+_PERIODS = text(
+    """
+    SELECT p.id, p.academic_year_id, p.kind, p.number, p.ends_on
+    FROM periods p JOIN academic_years y ON y.id = p.academic_year_id
+    WHERE y.school_id = :school AND p.kind = :kind
+      AND p.ends_on BETWEEN :since AND :until
+    """
+)
+
+
+def _label(grade: int, letter: str) -> str:
+    return f"{grade}{letter}"
+
+
+async def school_gaps(
+    connection: AsyncConnection, school: SchoolRules, now: datetime
+) -> list[Gap]:
+    """Every gap of one school whose lesson lies in the last `LOOKBACK_DAYS` days."""
+    local_today = now.astimezone(school.zone).date()
+    profile = school.profile
+    gaps: list[Gap] = []
+    rows = await connection.execute(
+        _LESSON_GAPS,
+        {
+            "school": school.id,
+            "since": local_today - timedelta(days=LOOKBACK_DAYS),
+            "until": local_today,
+        },
+    )
+    for row in rows:
+        (lesson, school_id, staff, day, slot, ends_at, grade, letter, subgroup, subject) = row[:10]
+        no_topic, no_attendance, no_homework, code, is_control, unmarked, day_ends = row[10:]
+        label = _label(grade, letter)
+
+        base = Gap(
+            Category.TOPIC, staff, school_id, label, subject, day, slot, now, 0, lesson, subgroup
+        )
+
+        def gap(category: Category, due: datetime, missing: int = 0, base: Gap = base) -> Gap:
+            return replace(base, category=category, due=due, missing=missing)
+
+        if no_topic:
+            gaps.append(gap(Category.TOPIC, profile.topic_due.at(day, ends_at, school.zone)))
+        if no_attendance:
+            gaps.append(
+                gap(Category.ATTENDANCE, profile.attendance_due.at(day, ends_at, school.zone))
+            )
+        if no_homework and grade >= profile.homework_from_grade:
+            # "В течение 1.5 часа после окончания занятий в данной конкретной группе"
+            # (seed 002 §2.7): hours count from the class's last lesson of the day.
+            gaps.append(
+                gap(Category.HOMEWORK, profile.homework_due.at(day, day_ends, school.zone))
+            )
+        if code is not None and unmarked and grade >= profile.marks_from_grade:
+            rule = profile.control_due if is_control else profile.written_due
+            if code == "essay" and grade >= 10:
+                rule = profile.essay_senior_due
+            gaps.append(gap(Category.MARKS, rule.at(day, ends_at, school.zone), unmarked))
+    gaps.extend(await _final_gaps(connection, school, local_today))
+    return gaps
+
+
+async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: date) -> list[Gap]:
+    profile = school.profile
+    # Periods whose final grades fall due from the warning window on, or were due lately.
+    since = today - timedelta(days=LOOKBACK_DAYS) - timedelta(days=profile.finals_days)
+    until = today + timedelta(days=profile.finals_warn_days) - timedelta(days=profile.finals_days)
+    periods = await connection.execute(
+        _PERIODS,
+        {"school": school.id, "kind": profile.period_kind, "since": since, "until": until},
+    )
+    gaps: list[Gap] = []
+    for period, year, kind, number, ends_on in periods.all():
+        due_day = ends_on + timedelta(days=profile.finals_days)
+        due = datetime.combine(due_day + timedelta(days=1), time(0), school.zone)
+        rows = await connection.execute(
+            _FINAL_GAPS,
+            {"period": period, "year": year, "from_grade": profile.marks_from_grade},
+        )
+        for assignment, staff, grade, letter, subgroup, subject, missing in rows:
+            if missing:
+                gaps.append(
+                    Gap(
+                        Category.FINALS,
+                        staff,
+                        school.id,
+                        _label(grade, letter),
+                        subject,
+                        ends_on,
+                        0,
+                        due,
+                        missing,
+                        assignment,
+                        subgroup,
+                        f"{kind}:{number}",
+                    )
+                )
+    return gaps
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+class Run(enum.StrEnum):
+    EVENING = "evening"  # before today's deadlines
+    MORNING = "morning"  # what is overdue
+
+
+def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -> list[Gap]:
+    """The gaps a run tells of: in the evening what falls due before the next morning's
+    summary (and final grades due within the warning window); in the morning what is
+    overdue."""
+    profile = school.profile
+    local = now.astimezone(school.zone)
+    if run is Run.MORNING:
+        return [g for g in gaps if g.due <= now]
+    next_morning = datetime.combine(
+        local.date() + timedelta(days=1), profile.morning_summary, school.zone
+    )
+    warn = now + timedelta(days=profile.finals_warn_days)
+    return [
+        g
+        for g in gaps
+        if now < g.due
+        and (g.due <= next_morning or (g.category is Category.FINALS and g.due <= warn))
+    ]
+
+
+_RECIPIENTS = text(
+    """
+    SELECT l.staff_id, a.id, a.chat_id,
+           coalesce(array_agg(mu.category) FILTER (
+               WHERE mu.category IS NOT NULL AND (mu.until IS NULL OR mu.until > :now)),
+               '{}') AS muted
+    FROM account_links l
+    JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
+    LEFT JOIN reminder_mutes mu ON mu.account_id = a.id
+    WHERE l.staff_id = ANY(:staff) AND l.revoked_at IS NULL
+    GROUP BY l.staff_id, a.id, a.chat_id
+    """
+)
+
+_TOLD = text(
+    """
+    INSERT INTO reminder_told (staff_id, day, gap)
+    SELECT * FROM unnest(CAST(:staff AS bigint[]), CAST(:days AS date[]), CAST(:gaps AS text[]))
+    ON CONFLICT DO NOTHING
+    RETURNING staff_id, gap
+    """
+)
+
+_QUEUE = text(
+    """
+    INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
+                               not_before)
+    VALUES (:account, :chat, NULL, 'reminder', :key, CAST(:payload AS jsonb), :now)
+    ON CONFLICT (account_id, dedup_key) DO NOTHING
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    teachers: int  # teachers told of something
+    gaps: int  # gaps told
+    messages: int  # messages queued (a teacher may have several linked accounts)
+
+
+async def queue_reminders(
+    connection: AsyncConnection, school: SchoolRules, run: Run, now: datetime
+) -> Planned:
+    """Queue this run's reminders for one school, in the caller's transaction."""
+    chosen = select_gaps(await school_gaps(connection, school, now), run, now, school)
+    if not chosen:
+        return Planned(0, 0, 0)
+    by_staff: dict[int, list[Gap]] = defaultdict(list)
+    for gap in chosen:
+        by_staff[gap.staff_id].append(gap)
+    accounts = (await connection.execute(_RECIPIENTS, {"staff": list(by_staff), "now": now})).all()
+    # What each linked teacher still wants to hear of.
+    wanted: dict[int, list[tuple[int, int, set[str]]]] = defaultdict(list)
+    for staff, account, chat, muted in accounts:
+        wanted[staff].append((account, chat, set(muted)))
+    candidates = [
+        g
+        for staff, staff_gaps in by_staff.items()
+        for g in staff_gaps
+        if any(str(g.category) not in muted for _, _, muted in wanted.get(staff, []))
+    ]
+    if not candidates:
+        return Planned(0, 0, 0)
+    today = now.astimezone(school.zone).date()
+    fresh = {
+        (staff, key)
+        for staff, key in await connection.execute(
+            _TOLD,
+            {
+                "staff": [g.staff_id for g in candidates],
+                "days": [today] * len(candidates),
+                "gaps": [g.key for g in candidates],
+            },
+        )
+    }
+    teachers = messages = told = 0
+    for staff, targets in wanted.items():
+        staff_gaps = [g for g in by_staff[staff] if (staff, g.key) in fresh]
+        if not staff_gaps:
+            continue
+        teachers += 1
+        told += len(staff_gaps)
+        for account, chat, muted in targets:
+            mine = [g for g in staff_gaps if str(g.category) not in muted]
+            if not mine:
+                continue
+            mine.sort(key=lambda g: (g.day, g.class_label, g.slot, g.subject, g.category))
+            payload = {
+                "kind": "reminder",
+                "run": str(run),
+                "zone": school.zone.key,
+                "gaps": [g.as_json() for g in mine],
+            }
+            result = await connection.execute(
+                _QUEUE,
+                {
+                    "account": account,
+                    "chat": chat,
+                    "key": f"reminder:{run}:{school.id}:{today.isoformat()}",
+                    "payload": json.dumps(payload, ensure_ascii=False),
+                    "now": now,
+                },
+            )
+            messages += result.rowcount
+    return Planned(teachers, told, messages)
+
+
+# --- snooze and off ----------------------------------------------------------------------
+
+_MUTE = text(
+    """
+    INSERT INTO reminder_mutes (account_id, category, until) VALUES (:account, :category, :until)
+    ON CONFLICT (account_id, category) DO UPDATE SET until = EXCLUDED.until
+    """
+)
+
+
+async def snooze(
+    connection: AsyncConnection, account_id: int, category: Category, until: datetime | None
+) -> None:
+    """Mute a category until a moment (None: until turned on again)."""
+    await connection.execute(
+        _MUTE, {"account": account_id, "category": str(category), "until": until}
+    )
+
+
+async def unmute(connection: AsyncConnection, account_id: int, category: Category) -> None:
+    await connection.execute(
+        text("DELETE FROM reminder_mutes WHERE account_id = :a AND category = :c"),
+        {"a": account_id, "c": str(category)},
+    )
+
+
+async def mutes(
+    connection: AsyncConnection, account_id: int, now: datetime
+) -> dict[Category, datetime | None]:
+    rows = await connection.execute(
+        text(
+            "SELECT category, until FROM reminder_mutes WHERE account_id = :a"
+            " AND (until IS NULL OR until > :now)"
+        ),
+        {"a": account_id, "now": now},
+    )
+    return {Category(category): until for category, until in rows if category in Category}
+
+
+def tomorrow_morning(now: datetime, zone: ZoneInfo) -> datetime:
+    """Snoozed "until tomorrow": until the start of the next day in the school's zone."""
+    local = now.astimezone(zone)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), zone)
+
+
+async def staff_zone(connection: AsyncConnection, account_id: int) -> ZoneInfo:
+    """The time zone of the school of a staff account."""
+    zone = (
+        await connection.execute(
+            text(
+                "SELECT s.timezone FROM account_links l JOIN staff st ON st.id = l.staff_id"
+                " JOIN schools s ON s.id = st.school_id"
+                " WHERE l.account_id = :a AND l.revoked_at IS NULL ORDER BY l.id LIMIT 1"
+            ),
+            {"a": account_id},
+        )
+    ).scalar()
+    return _zone(zone)
