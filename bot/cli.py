@@ -347,7 +347,68 @@ async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from services import schools
+    from services.db.session import create_engine
+    from services.profiles import PROFILES, Profile
+
+    engine = create_engine(database_url(settings), pool_size=1)
+    try:
+        if args.school_command == "list":
+            for info in await schools.list_schools(engine):
+                changed = ", ".join(f"{k}={v}" for k, v in sorted(info.overrides.items()))
+                print(
+                    f"{info.id:5d}  {info.name}  [{info.profile_key}] {info.timezone}"
+                    + (f"  overrides: {changed}" if changed else "")
+                )
+            print("profiles: " + ", ".join(f"{k} ({p.title})" for k, p in PROFILES.items()))
+            return 0
+        if args.school_command == "set-profile":
+            info = await schools.set_profile(engine, args.school, args.profile)
+        elif args.school_command == "set":
+            values: dict[str, str] = {}
+            for pair in args.values:
+                name, sep, value = pair.partition("=")
+                if not sep:
+                    raise CommandError(f"expected NAME=VALUE, got {pair!r}")
+                values[name.strip()] = value.strip()
+            info = await schools.set_values(engine, args.school, values, unset=args.unset or [])
+        else:
+            info = await schools.get_school(engine, args.school)
+    except schools.SchoolError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        await engine.dispose()
+    print(f"school {info.id}: {info.name}, profile {info.profile_key}, {info.timezone}")
+    profile = info.profile
+    for field in fields(Profile):
+        if field.name in {"key", "title"}:
+            continue
+        mark = " (override)" if field.name in info.overrides else ""
+        print(f"  {field.name:<22} {getattr(profile, field.name)}{mark}")
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------
+
+
+def _school_parser(commands: Any) -> None:
+    school = commands.add_parser("school", help="a school's regulation profile and deadlines")
+    school_commands = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
+    school_commands.add_parser("list", help="schools, their profiles and overrides")
+    show = school_commands.add_parser("show", help="the rules in force at a school")
+    show.add_argument("--school", type=int, required=True)
+    set_profile = school_commands.add_parser("set-profile", help="choose the school's profile")
+    set_profile.add_argument("--school", type=int, required=True)
+    set_profile.add_argument("profile", help="default, seed000, seed001, seed002, seed004")
+    set_values = school_commands.add_parser(
+        "set", help="override single values, e.g. written_due=day+5 evening_reminder=19:00"
+    )
+    set_values.add_argument("--school", type=int, required=True)
+    set_values.add_argument("values", nargs="*", metavar="NAME=VALUE")
+    set_values.add_argument("--unset", action="append", metavar="NAME", help="back to the profile")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -414,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="only deliver notifications (no updates), e.g. as a second process"
     )
 
+    _school_parser(commands)
+
     demo = commands.add_parser("demo", help="try the bot: embedded database, demo school")
     demo.add_argument("--seed", type=int, default=1)
     return parser
@@ -428,6 +491,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "access": cmd_access,
     "audit": cmd_audit,
     "notify": cmd_notify,
+    "school": cmd_school,
 }
 
 

@@ -39,6 +39,9 @@ class Category(enum.StrEnum):
     FINALS = "finals"
 
 
+_CATEGORIES = frozenset(c.value for c in Category)
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """One missing entry, for the teacher who must make it."""
@@ -108,38 +111,45 @@ def _zone(name: str | None) -> ZoneInfo:
 # marks are the class's (or subgroup's) present students without a current mark.
 _LESSON_GAPS = text(
     """
-    SELECT l.id, l.school_id, coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id,
-           l.date, l.slot, l.ends_at, c.grade, c.letter, sg.name AS subgroup, sub.name,
-           (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
-           (l.attendance_taken_at IS NULL) AS no_attendance,
-           NOT EXISTS (SELECT 1 FROM homework h WHERE h.lesson_id = l.id) AS no_homework,
-           wk.code, wk.is_control,
-           CASE WHEN wk.id IS NOT NULL THEN (
-               SELECT count(*) FROM students s
-               WHERE s.class_id = l.class_id AND s.left_at IS NULL
-                 AND (l.subgroup_id IS NULL OR EXISTS (
-                     SELECT 1 FROM subgroup_members sm
-                     WHERE sm.subgroup_id = l.subgroup_id AND sm.student_id = s.id))
-                 AND NOT EXISTS (
-                     SELECT 1 FROM attendance a
-                     WHERE a.lesson_id = l.id AND a.student_id = s.id AND a.kind = 'absent')
-                 AND NOT EXISTS (
-                     SELECT 1 FROM marks mk
-                     WHERE mk.lesson_id = l.id AND mk.student_id = s.id
-                       AND mk.value IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id))
-           ) ELSE 0 END AS unmarked,
-           (SELECT max(x.ends_at) FROM lessons x
-            WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends
-    FROM lessons l
-    JOIN classes c ON c.id = l.class_id
-    JOIN subjects sub ON sub.id = l.subject_id
-    LEFT JOIN subgroups sg ON sg.id = l.subgroup_id
-    LEFT JOIN work_kinds wk ON wk.id = l.work_kind_id AND (wk.is_written OR wk.is_control)
-    WHERE l.school_id = :school AND l.date BETWEEN :since AND :until
-      AND (l.topic IS NULL OR btrim(l.topic) = '' OR l.attendance_taken_at IS NULL
-           OR wk.id IS NOT NULL
-           OR NOT EXISTS (SELECT 1 FROM homework h WHERE h.lesson_id = l.id))
+    SELECT * FROM (
+        SELECT l.id, l.school_id, coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id,
+               l.date, l.slot, l.ends_at, c.grade, c.letter, sg.name AS subgroup, sub.name,
+               (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
+               (l.attendance_taken_at IS NULL) AS no_attendance,
+               hw.lesson_id IS NULL AS no_homework,
+               wk.code, wk.is_control,
+               CASE WHEN wk.id IS NOT NULL THEN (
+                   SELECT count(*) FROM students s
+                   WHERE s.class_id = l.class_id AND s.left_at IS NULL
+                     AND (l.subgroup_id IS NULL OR EXISTS (
+                         SELECT 1 FROM subgroup_members sm
+                         WHERE sm.subgroup_id = l.subgroup_id AND sm.student_id = s.id))
+                     AND NOT EXISTS (
+                         SELECT 1 FROM attendance a
+                         WHERE a.lesson_id = l.id AND a.student_id = s.id
+                           AND a.kind = 'absent')
+                     -- the lesson's current marks, read once per lesson
+                     AND s.id NOT IN (
+                         SELECT mk.student_id FROM marks mk
+                         WHERE mk.lesson_id = l.id AND mk.value IS NOT NULL
+                           AND (SELECT r.id FROM marks r WHERE r.replaces_id = mk.id
+                                LIMIT 1) IS NULL)
+               ) ELSE 0 END AS unmarked,
+               (SELECT max(x.ends_at) FROM lessons x
+                WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends
+        FROM lessons l
+        JOIN classes c ON c.id = l.class_id
+        JOIN subjects sub ON sub.id = l.subject_id
+        LEFT JOIN subgroups sg ON sg.id = l.subgroup_id
+        LEFT JOIN work_kinds wk ON wk.id = l.work_kind_id AND (wk.is_written OR wk.is_control)
+        LEFT JOIN LATERAL (SELECT h.lesson_id FROM homework h WHERE h.lesson_id = l.id
+                           LIMIT 1) hw ON true
+        WHERE l.school_id = :school AND l.date BETWEEN :since AND :until
+          -- only lessons that have taken place
+          AND (l.date < :until OR l.ends_at <= CAST(:local_time AS time))
+        OFFSET 0  -- evaluated per lesson of the window, then filtered
+    ) lesson
+    WHERE no_topic OR no_attendance OR no_homework OR unmarked > 0
     """
 )
 
@@ -156,7 +166,8 @@ _FINAL_GAPS = text(
                   SELECT 1 FROM final_grades f
                   WHERE f.student_id = s.id AND f.subject_id = t.subject_id
                     AND f.period_id = :period AND f.value IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM final_grades r WHERE r.replaces_id = f.id))
+                    AND (SELECT r.id FROM final_grades r WHERE r.replaces_id = f.id
+                         LIMIT 1) IS NULL)
            ) AS missing
     FROM teaching_assignments t
     JOIN classes c ON c.id = t.class_id AND c.academic_year_id = :year
@@ -185,7 +196,8 @@ async def school_gaps(
     connection: AsyncConnection, school: SchoolRules, now: datetime
 ) -> list[Gap]:
     """Every gap of one school whose lesson lies in the last `LOOKBACK_DAYS` days."""
-    local_today = now.astimezone(school.zone).date()
+    local = now.astimezone(school.zone)
+    local_today = local.date()
     profile = school.profile
     gaps: list[Gap] = []
     rows = await connection.execute(
@@ -194,6 +206,7 @@ async def school_gaps(
             "school": school.id,
             "since": local_today - timedelta(days=LOOKBACK_DAYS),
             "until": local_today,
+            "local_time": local.time().replace(tzinfo=None),
         },
     )
     for row in rows:
@@ -438,7 +451,7 @@ async def mutes(
         ),
         {"a": account_id, "now": now},
     )
-    return {Category(category): until for category, until in rows if category in Category}
+    return {Category(category): until for category, until in rows if category in _CATEGORIES}
 
 
 def tomorrow_morning(now: datetime, zone: ZoneInfo) -> datetime:

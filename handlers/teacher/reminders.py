@@ -7,7 +7,7 @@ only the pressing account's own settings, and only a staff account may have them
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ class ReminderCb(CallbackData, prefix="rem"):
 CATEGORY_NAMES = {
     Category.TOPIC: __("lesson topics"),
     Category.ATTENDANCE: __("attendance"),
-    Category.HOMEWORK: __("homework"),
+    Category.HOMEWORK: __("homework assignments"),
     Category.MARKS: __("marks for written work"),
     Category.FINALS: __("final grades"),
 }
@@ -55,6 +55,13 @@ def _what(gap: dict[str, Any]) -> str:
     if category == Category.MARKS:
         return _("written work: {n} without a mark").format(n=gap["missing"])
     return _("final grades: {n} missing").format(n=gap["missing"])
+
+
+def _moment(due: datetime) -> str:
+    """A deadline as people say it: midnight is "24:00" of the day before."""
+    if due.time() == time(0):
+        return f"{day_short(due.date() - timedelta(days=1))} 24:00"
+    return f"{day_short(due.date())} {due:%H:%M}"
 
 
 def reminder_text(payload: dict[str, Any]) -> str:
@@ -84,7 +91,7 @@ def reminder_text(payload: dict[str, Any]) -> str:
             f"\n<b>{head}</b>: "
             + "; ".join(_what(i) for i in items)
             + " — "
-            + _("due {when}").format(when=f"{day_short(due.date())} {due:%H:%M}")
+            + _("due {when}").format(when=_moment(due))
         )
     lines.append("")
     lines.append(_("The buttons below snooze a kind of reminder until tomorrow or turn it off."))
@@ -134,10 +141,7 @@ async def _settings_screen(
             state = (
                 _("off")
                 if until is None
-                else _("snoozed until {when}").format(
-                    when=f"{day_short(until.astimezone(zone).date())} "
-                    f"{until.astimezone(zone):%H:%M}"
-                )
+                else _("snoozed until {when}").format(when=_moment(until.astimezone(zone)))
             )
             builder.button(
                 text=_("🔔 {what}: on").format(what=name),
@@ -166,7 +170,7 @@ async def reminder_button(
     who = await access.identity(session, query.from_user.id)
     if (
         not who.is_staff
-        or callback_data.c not in set(Category)
+        or callback_data.c not in {c.value for c in Category}
         or callback_data.a
         not in {
             "s",

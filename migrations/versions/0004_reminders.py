@@ -42,7 +42,11 @@ def upgrade() -> None:
     op.add_column("lessons", sa.Column("work_kind_id", sa.BigInteger(), nullable=True))
     op.add_column("lessons", sa.Column("topic_at", sa.DateTime(timezone=True), nullable=True))
     op.create_foreign_key(
-        op.f("fk_lessons_work_kind_id_work_kinds"), "lessons", "work_kinds", ["work_kind_id"], ["id"]
+        op.f("fk_lessons_work_kind_id_work_kinds"),
+        "lessons",
+        "work_kinds",
+        ["work_kind_id"],
+        ["id"],
     )
     op.execute(_TOPIC_AT)
     op.execute(_TOPIC_AT_TRIGGER)
