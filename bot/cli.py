@@ -157,6 +157,18 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await demo_ui.run_demo(settings, url)
 
 
+async def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
+    """The offline chat, reading lines from standard input and printing the transcript."""
+    from bot import demo as demo_ui
+    from services.sandbox import Role
+
+    url = database_url(settings)
+    if await _database_is_empty(url):
+        print("(loading the demo school first)", file=sys.stderr)
+        await _seed(settings, url, seed=args.seed, students=None, replace=False)
+    return await demo_ui.run_demo(settings, url, role=Role(args.role), interactive=False)
+
+
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import StartupError, run_bot
 
@@ -477,6 +489,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     _school_parser(commands)
 
+    shell = commands.add_parser(
+        "shell", help="the demo's offline chat reading standard input (scripts, tests)"
+    )
+    shell.add_argument(
+        "--as",
+        dest="role",
+        default="parent",
+        choices=["parent", "student", "teacher", "class-teacher", "deputy"],
+    )
+    shell.add_argument("--seed", type=int, default=1)
+
     demo = commands.add_parser("demo", help="try the bot: embedded database, demo school")
     demo.add_argument("--seed", type=int, default=1)
     return parser
@@ -492,6 +515,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "audit": cmd_audit,
     "notify": cmd_notify,
     "school": cmd_school,
+    "shell": cmd_shell,
 }
 
 

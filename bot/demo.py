@@ -1,8 +1,10 @@
-"""`journalbot demo`: what the evaluator sees after the demo school is loaded."""
+"""`journalbot demo` and `journalbot shell`: what the evaluator sees once the demo school is
+loaded (SPEC §6)."""
 
 from __future__ import annotations
 
 from bot.settings import Settings
+from services.sandbox import Role
 
 
 def describe_database(settings: Settings) -> str:
@@ -11,19 +13,54 @@ def describe_database(settings: Settings) -> str:
     return f"Database: embedded PostgreSQL in {settings.data_dir.resolve() / 'pgdata'}"
 
 
-async def run_demo(settings: Settings, database_url: str) -> int:
-    if settings.bot_token is not None:
+async def run_demo(
+    settings: Settings, database_url: str, *, role: Role = Role.PARENT, interactive: bool = True
+) -> int:
+    """With BOT_TOKEN the real bot and codes to link one's own account; without, the offline
+    chat in this terminal."""
+    from services.db.session import create_engine
+
+    if settings.bot_token is not None and interactive:
+        await _print_codes(settings, database_url)
         from bot.app import run_bot
 
         print("BOT_TOKEN is set: starting the real bot. Press Ctrl-C to stop.")
         await run_bot(settings, database_url)
         return 0
-    print(
-        "\nThe journal database is ready. What you can do next:\n"
-        "  journalbot run              run the bot for real (set BOT_TOKEN from @BotFather)\n"
-        "  journalbot seed-demo --replace --seed 2   load a different demo school\n"
-        "  journalbot db current       show the schema revision\n"
-        "  python -m bot.fake_api      a local Bot API server for trying the bot offline\n"
-        "                              (then TELEGRAM_API_URL=http://127.0.0.1:PORT)\n"
-    )
+    from bot.terminal import chat
+
+    engine = create_engine(database_url)
+    try:
+        await chat(
+            settings,
+            engine,
+            database_url,
+            role=role,
+            interactive=interactive,
+            files_dir=settings.data_dir / "demo-files",
+        )
+    finally:
+        await engine.dispose()
     return 0
+
+
+async def _print_codes(settings: Settings, database_url: str) -> None:
+    """One-time codes for a demo parent, student and teacher: send one to the bot."""
+    from bot.keys import code_secret
+    from services import sandbox
+    from services.db.session import create_engine
+
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        cast = await sandbox.cast(engine)
+        print("Link your own Telegram account: send the bot one of these codes (valid 14 days)")
+        for role, title in (
+            (Role.PARENT, "a parent of two children"),
+            (Role.STUDENT, "a student"),
+            (Role.TEACHER, "a teacher"),
+            (Role.CLASS_TEACHER, "a class teacher"),
+        ):
+            code = await sandbox.link_code(engine, cast.person(role), code_secret(settings))
+            print(f"  {title:<26} /start {code}")
+    finally:
+        await engine.dispose()

@@ -40,6 +40,8 @@ class Request:
     params: dict[str, Any]
     at: float
     failed_with: int | None = None
+    # What the server answered (filled in once answered): the sent message, for instance.
+    answer: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -319,8 +321,10 @@ class FakeBotAPI:
             await self._record(Request(method, token, params, time.time(), 404))
             return _error(404, "Not Found: method not found")
         # Recorded before answering, so a long poll in getUpdates does not hide it.
-        await self._record(Request(method, token, params, time.time()))
+        entry = Request(method, token, params, time.time())
+        await self._record(entry)
         result = await handler(params)
+        entry.answer.append(result)
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:

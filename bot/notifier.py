@@ -319,8 +319,10 @@ async def run_notifications(
     i18n: I18n,
     settings: Settings,
     stop: asyncio.Event,
+    jobs: Jobs | None = None,
 ) -> None:
-    """The outbox consumer and the sender, until `stop`; the caller owns the engine and bot."""
+    """The outbox consumer, the sender and the scheduler, until `stop`; the caller owns the
+    engine and bot (and `jobs`, when it wants to run them itself too)."""
     events = outbox.OutboxListener(database_url)
     wakeups = outbox.OutboxListener(database_url, channel=delivery.CHANNEL)
     await events.start()
@@ -368,13 +370,15 @@ async def run_notifications(
 
     # Reminders, weekly summaries and digests: APScheduler in every process, the work done
     # by the holder of the scheduler's lock (bot/scheduler.py).
-    jobs = Jobs(engine, database_url, default_zone=settings.default_timezone)
+    own_jobs = jobs is None
+    jobs = jobs or Jobs(engine, database_url, default_zone=settings.default_timezone)
     scheduler = start_scheduler(jobs)
     try:
         await asyncio.gather(consume(), send())
     finally:
         scheduler.shutdown(wait=False)
-        await jobs.close()
+        if own_jobs:
+            await jobs.close()
         await events.stop()
         await wakeups.stop()
         await leadership.release()

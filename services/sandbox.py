@@ -1,0 +1,242 @@
+"""The demo's people and the journal events an evaluator can make happen (SPEC §6).
+
+Events are written with plain SQL as the school's journal would write them, so everything
+downstream (change capture, notifications, reminders) runs exactly as in production.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services import linking
+from services.db.session import create_sessionmaker
+from services.linking import PersonId, PersonKind
+
+
+class Role(enum.StrEnum):
+    PARENT = "parent"
+    STUDENT = "student"
+    TEACHER = "teacher"
+    CLASS_TEACHER = "class-teacher"
+    DEPUTY = "deputy"
+
+
+# Telegram ids of the demo's people in the offline chat.
+ACCOUNTS = {
+    Role.PARENT: 7_000_001,
+    Role.STUDENT: 7_000_002,
+    Role.TEACHER: 7_000_003,
+    Role.CLASS_TEACHER: 7_000_004,
+    Role.DEPUTY: 7_000_005,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Who the evaluator can be: people of the first school of the demo."""
+
+    school_id: int
+    guardian_id: int  # a parent of two children
+    child_ids: tuple[int, ...]
+    student_id: int
+    teacher_id: int  # teaches algebra to the first child's class
+    class_teacher_id: int
+    deputy_id: int
+
+    def person(self, role: Role) -> PersonId:
+        if role is Role.PARENT:
+            return PersonId(PersonKind.GUARDIAN, self.guardian_id)
+        if role is Role.STUDENT:
+            return PersonId(PersonKind.STUDENT, self.student_id)
+        staff = {
+            Role.TEACHER: self.teacher_id,
+            Role.CLASS_TEACHER: self.class_teacher_id,
+            Role.DEPUTY: self.deputy_id,
+        }[role]
+        return PersonId(PersonKind.STAFF, staff)
+
+
+_CAST = text(
+    """
+    WITH family AS (
+        SELECT g.guardian_id, array_agg(g.student_id ORDER BY g.student_id) AS children
+        FROM guardianships g
+        JOIN students s ON s.id = g.student_id AND s.left_at IS NULL AND s.school_id = :school
+        JOIN classes c ON c.id = s.class_id AND c.grade > 1
+        WHERE EXISTS (SELECT 1 FROM consents k WHERE k.student_id = s.id AND k.revoked_at IS NULL)
+        GROUP BY g.guardian_id HAVING count(*) = 2
+        ORDER BY g.guardian_id LIMIT 1
+    )
+    SELECT f.guardian_id, f.children,
+           (SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id
+            WHERE s.school_id = :school AND c.grade >= 5 AND s.left_at IS NULL
+              AND NOT (s.id = ANY(f.children)) ORDER BY s.id LIMIT 1) AS student,
+           (SELECT t.staff_id FROM teaching_assignments t
+            JOIN students s ON s.class_id = t.class_id AND s.id = f.children[1]
+            ORDER BY t.subgroup_id NULLS FIRST, t.id LIMIT 1) AS teacher,
+           (SELECT r.staff_id FROM staff_roles r
+            JOIN students s ON s.class_id = r.class_id AND s.id = f.children[1]
+            WHERE r.role = 'class_teacher') AS class_teacher,
+           (SELECT r.staff_id FROM staff_roles r JOIN staff st ON st.id = r.staff_id
+            WHERE r.role = 'deputy_director' AND st.school_id = :school
+            ORDER BY r.id LIMIT 1) AS deputy
+    FROM family f
+    """
+)
+
+
+async def cast(engine: AsyncEngine) -> Cast:
+    """The demo's people, found again in whatever demo school the database holds."""
+    async with engine.connect() as connection:
+        school = (await connection.execute(text("SELECT min(id) FROM schools"))).scalar()
+        if school is None:
+            raise LookupError("the database has no school")
+        row = (await connection.execute(_CAST, {"school": school})).first()
+    if row is None or None in row:
+        raise LookupError("the demo school has no parent of two children with a full cast")
+    guardian, children, student, teacher, class_teacher, deputy = row
+    return Cast(school, guardian, tuple(children), student, teacher, class_teacher, deputy)
+
+
+async def link_code(engine: AsyncEngine, person: PersonId, secret: bytes) -> str:
+    """A fresh one-time code for the person (any earlier unused one is cancelled)."""
+    async with create_sessionmaker(engine)() as session:
+        [issued] = await linking.issue_for_person(
+            session, person=person, secret=secret, now=datetime.now(UTC)
+        )
+        await session.commit()
+    return issued.code
+
+
+async def quiet_hours_off(engine: AsyncEngine, account_id: int) -> None:
+    """The demo shows pushes at once whatever the hour; /settings can set quiet hours."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE tg_accounts SET quiet_from = '00:00', quiet_to = '00:00' WHERE id = :a"),
+            {"a": account_id},
+        )
+
+
+# The latest lesson of the student that has taken place (today's first, when there is one).
+_LESSON = text(
+    """
+    SELECT l.id, l.subject_id, l.teacher_id, sub.name FROM lessons l
+    JOIN students s ON s.id = :student AND s.class_id = l.class_id
+    JOIN subjects sub ON sub.id = l.subject_id
+    WHERE l.date <= :today
+      AND (l.subgroup_id IS NULL OR EXISTS (SELECT 1 FROM subgroup_members m
+           WHERE m.subgroup_id = l.subgroup_id AND m.student_id = s.id))
+      AND (CAST(:subject AS text) IS NULL OR sub.name ILIKE CAST(:subject AS text) || '%')
+    ORDER BY l.date DESC, l.slot DESC LIMIT 1
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What was written, for the chat to say."""
+
+    student: str
+    subject: str
+    detail: str
+
+
+async def _student_name(connection: AsyncConnection, student_id: int) -> str:
+    row = (
+        await connection.execute(
+            text("SELECT first_name || ' ' || last_name FROM students WHERE id = :s"),
+            {"s": student_id},
+        )
+    ).scalar_one()
+    return str(row)
+
+
+async def add_mark(
+    engine: AsyncEngine, student_id: int, value: str, subject: str | None, today: date
+) -> Event:
+    """A mark for the student's latest lesson, written as the lesson's teacher would."""
+    async with engine.begin() as connection:
+        lesson = (
+            await connection.execute(
+                _LESSON, {"student": student_id, "today": today, "subject": subject}
+            )
+        ).first()
+        if lesson is None:
+            raise LookupError(subject or "lesson")
+        await connection.execute(
+            text(
+                "INSERT INTO marks (student_id, lesson_id, value, author_id)"
+                " VALUES (:s, :l, :v, :t)"
+            ),
+            {"s": student_id, "l": lesson[0], "v": value, "t": lesson[2]},
+        )
+        return Event(await _student_name(connection, student_id), lesson[3], value)
+
+
+async def add_absence(engine: AsyncEngine, student_id: int, today: date) -> Event:
+    """The student marked absent (reason unknown) at the latest lesson."""
+    async with engine.begin() as connection:
+        lesson = (
+            await connection.execute(
+                _LESSON, {"student": student_id, "today": today, "subject": None}
+            )
+        ).first()
+        if lesson is None:
+            raise LookupError("lesson")
+        await connection.execute(
+            text(
+                "INSERT INTO attendance (student_id, lesson_id, kind, reason, is_valid, author_id)"
+                " VALUES (:s, :l, 'absent', 'unknown', false, :t)"
+                " ON CONFLICT (student_id, lesson_id) DO UPDATE SET kind = 'absent',"
+                " minutes_late = NULL, updated_at = now()"
+            ),
+            {"s": student_id, "l": lesson[0], "t": lesson[2]},
+        )
+        return Event(await _student_name(connection, student_id), lesson[3], "absent")
+
+
+async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event:
+    """Final grades of the current period in every subject the student has none in yet:
+    one statement, as a period's end is entered (one message per child follows)."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            text(
+                """
+                INSERT INTO final_grades (student_id, subject_id, period_id, value, author_id)
+                SELECT :s, t.subject_id, p.id,
+                       (ARRAY['3', '4', '5', '4', '5'])[1 + (t.subject_id % 5)], t.staff_id
+                FROM students s
+                JOIN teaching_assignments t ON t.class_id = s.class_id
+                JOIN academic_years y ON y.school_id = s.school_id
+                JOIN periods p ON p.academic_year_id = y.id AND p.kind <> 'year'
+                              AND :today BETWEEN p.starts_on AND p.ends_on
+                WHERE s.id = :s
+                  AND NOT EXISTS (SELECT 1 FROM final_grades f WHERE f.student_id = s.id
+                                  AND f.subject_id = t.subject_id AND f.period_id = p.id)
+                  AND t.id = (SELECT min(t2.id) FROM teaching_assignments t2
+                              WHERE t2.class_id = t.class_id AND t2.subject_id = t.subject_id)
+                """
+            ),
+            {"s": student_id, "today": today},
+        )
+        name = await _student_name(connection, student_id)
+    return Event(name, "", str(result.rowcount))
+
+
+async def release_now(engine: AsyncEngine, accounts: list[int]) -> None:
+    """The demo's clock ran ahead of the real one: what it queued for later goes now."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE notifications SET not_before = clock_timestamp()"
+                " WHERE status = 'pending' AND not_before > clock_timestamp()"
+                " AND account_id = ANY(:accounts)"
+            ),
+            {"accounts": accounts},
+        )
+        await connection.execute(text("NOTIFY notifications"))
