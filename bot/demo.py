@@ -27,8 +27,13 @@ async def run_demo(
         print("BOT_TOKEN is set: starting the real bot. Press Ctrl-C to stop.")
         await run_bot(settings, database_url)
         return 0
+    import logging
+
     from bot.terminal import chat
 
+    # The chat is the screen: the log keeps to warnings unless asked for more.
+    if logging.getLogger().level < logging.WARNING and settings.log_level == "INFO":
+        logging.getLogger().setLevel(logging.WARNING)
     engine = create_engine(database_url)
     try:
         await chat(

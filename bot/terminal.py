@@ -430,8 +430,8 @@ class Terminal:
                     f"(final grades of the period entered for {event.student}: "
                     f"{event.detail} subjects)"
                 )
-        except LookupError:
-            self.say("(no such lesson in the journal)")
+        except LookupError as exc:
+            self.say(f"(the child has no lesson of {exc} in the journal)")
             return
         await self.settle(self.account, 0.5, wait=5)
         self.show(self.account)

@@ -141,6 +141,7 @@ BTN_FINALS = __("🏁 Final grades")
 BTN_CHILD = __("👥 Switch child")
 BTN_SETTINGS = __("⚙️ Settings")
 BTN_MY_CLASS = __("🏫 My class")
+BTN_REMINDERS = __("⏰ Reminders")
 
 
 def main_menu(identity: Identity, children: Sequence[StudentRef]) -> ReplyKeyboardMarkup | None:
@@ -156,6 +157,8 @@ def main_menu(identity: Identity, children: Sequence[StudentRef]) -> ReplyKeyboa
             rows[-1].append(KeyboardButton(text=str(BTN_CHILD)))
     if identity.class_teacher_of:
         rows.append([KeyboardButton(text=str(BTN_MY_CLASS))])
+    if identity.is_staff:
+        rows.append([KeyboardButton(text=str(BTN_REMINDERS))])
     if not rows and not identity.is_linked:
         return None
     rows.append([KeyboardButton(text=str(BTN_SETTINGS))])

@@ -67,9 +67,10 @@ _CAST = text(
         SELECT g.guardian_id, array_agg(g.student_id ORDER BY g.student_id) AS children
         FROM guardianships g
         JOIN students s ON s.id = g.student_id AND s.left_at IS NULL AND s.school_id = :school
-        JOIN classes c ON c.id = s.class_id AND c.grade > 1
-        WHERE EXISTS (SELECT 1 FROM consents k WHERE k.student_id = s.id AND k.revoked_at IS NULL)
-        GROUP BY g.guardian_id HAVING count(*) = 2
+        JOIN classes c ON c.id = s.class_id
+        GROUP BY g.guardian_id
+        HAVING count(*) = 2 AND bool_and(c.grade > 1) AND bool_and(EXISTS (
+            SELECT 1 FROM consents k WHERE k.student_id = s.id AND k.revoked_at IS NULL))
         ORDER BY g.guardian_id LIMIT 1
     )
     SELECT f.guardian_id, f.children,

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from handlers.keyboards import Keyboard
+from handlers.keyboards import BTN_REMINDERS, Keyboard
 from handlers.render import day_short, esc, show
 from services import access, reminders
 from services.db.session import Session
@@ -153,6 +153,7 @@ async def _settings_screen(
 
 
 @router.message(Command("reminders"))
+@router.message(F.text == BTN_REMINDERS)
 async def reminders_command(message: Message, session: Session) -> None:
     user = message.from_user
     assert user is not None

@@ -1,0 +1,82 @@
+"""`journalbot shell`: the demo's offline chat driven by a script (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.db.session import asyncpg_dsn, with_database
+
+SCRIPT = """\
+📘 Отметки
+:mark 5
+👥 Другой ребёнок
+2
+:as teacher
+:time 20:00
+:help
+"""
+
+
+@pytest.fixture
+async def shell_url(database_url: str) -> AsyncIterator[str]:
+    """An empty database of its own: the shell migrates it and loads the demo school."""
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
+    await admin.execute('DROP DATABASE IF EXISTS "journalbot_shell"')
+    await admin.execute('CREATE DATABASE "journalbot_shell"')
+    try:
+        yield with_database(database_url, "journalbot_shell")
+    finally:
+        await admin.execute('DROP DATABASE IF EXISTS "journalbot_shell" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_a_scripted_session_links_reads_switches_and_receives_pushes(
+    shell_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
+    env.update(DATABASE_URL=shell_url, CODE_SECRET="shell", DATA_DIR=str(tmp_path))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "shell",
+        "--as",
+        "parent",
+        env=env,
+        cwd=str(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(SCRIPT.encode()), 300)
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()[-2000:]
+    # Linked with a one-time code, as a parent of two children.
+    assert "(you link your account with the code from the school: /start " in transcript
+    assert "Готово! Аккаунт привязан." in transcript
+    parts = transcript.split("parent> ")
+    # The marks screen names the child and lists subjects with averages.
+    marks_screen = parts[1]
+    assert "👤 " in marks_screen and "📘 Отметки, " in marks_screen and "ср. " in marks_screen
+    first_child = marks_screen.split("👤 ", 1)[1].split(",", 1)[0]
+    # The teacher's mark arrives as a push naming the child, the mark and the kind of work.
+    push = parts[2]
+    assert f"📘 {first_child} — " in push and ": 5 (" in push
+    # The child switcher: two children, the second pressed.
+    assert "[1] ✅" in parts[3] and "[2] " in parts[3]
+    assert "(you press [2]" in parts[4] and "Сейчас показан: " in parts[4]
+    assert first_child not in parts[4].split("Сейчас показан: ", 1)[1].split("\n", 1)[0]
+    # The teacher, linked meanwhile, gets the evening reminder with snooze buttons.
+    teacher = transcript.split("teacher> :time 20:00", 1)[1]
+    assert "the scheduler ran: evening" in teacher
+    assert "⏰ Скоро срок записей в журнале:" in teacher
+    assert "нет темы" in teacher or "посещаемость не отмечена" in teacher
+    assert "😴" in teacher and "до завтра" in teacher
+    assert ":as parent|student|teacher|class-teacher|deputy" in transcript  # :help
