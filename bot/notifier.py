@@ -47,7 +47,7 @@ from handlers.teacher.reports import (
     deputy_headers,
 )
 from services import delivery, notify, outbox
-from services.db.session import SessionFactory, create_sessionmaker
+from services.db.session import SessionFactory, create_engine, create_sessionmaker
 from services.delivery import Outgoing
 from services.notices import (
     AttendanceNotice,
@@ -337,8 +337,13 @@ async def run_notifications(
     else:
         limiter = delivery.LocalRateLimiter(settings.notify_rate)
         gate = delivery.LocalChatGate()
+    # The queue's own connections: one statement per outcome, without a ping before each
+    # (a failed statement after a server restart is retried by the delivery loop).
+    queue_engine = create_engine(
+        database_url, pool_size=settings.notify_concurrency, pre_ping=False
+    )
     engine_delivery = delivery.Delivery(
-        engine,
+        queue_engine,
         Sender(bot, create_sessionmaker(engine), i18n, settings.default_locale),
         limiter=limiter,
         gate=gate,
@@ -379,6 +384,7 @@ async def run_notifications(
         scheduler.shutdown(wait=False)
         if own_jobs:
             await jobs.close()
+        await queue_engine.dispose()
         await events.stop()
         await wakeups.stop()
         await leadership.release()
