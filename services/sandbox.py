@@ -202,25 +202,34 @@ async def add_absence(engine: AsyncEngine, student_id: int, today: date) -> Even
 
 
 async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event:
-    """Final grades of the current period in every subject the student has none in yet:
-    one statement, as a period's end is entered (one message per child follows)."""
+    """Final grades of the current period, from the weighted averages, in every subject with
+    marks and no final grade yet: one statement, as a period's end is entered (one message
+    per child follows)."""
     async with engine.begin() as connection:
         result = await connection.execute(
             text(
                 """
                 INSERT INTO final_grades (student_id, subject_id, period_id, value, author_id)
-                SELECT :s, t.subject_id, p.id,
-                       (ARRAY['3', '4', '5', '4', '5'])[1 + (t.subject_id % 5)], t.staff_id
+                SELECT :s, l.subject_id, p.id,
+                       -- the weighted average rounded half up, as the forecast shows it
+                       CAST(floor(sum(CAST(mk.value AS numeric)
+                                      * coalesce(mk.weight, wk.weight, 1))
+                                  / sum(coalesce(mk.weight, wk.weight, 1)) + 0.5) AS int),
+                       min(l.teacher_id)
                 FROM students s
-                JOIN teaching_assignments t ON t.class_id = s.class_id
                 JOIN academic_years y ON y.school_id = s.school_id
                 JOIN periods p ON p.academic_year_id = y.id AND p.kind <> 'year'
                               AND :today BETWEEN p.starts_on AND p.ends_on
+                JOIN lessons l ON l.class_id = s.class_id
+                              AND l.date BETWEEN p.starts_on AND p.ends_on
+                JOIN marks mk ON mk.lesson_id = l.id AND mk.student_id = s.id
+                             AND mk.value IN ('1', '2', '3', '4', '5')
+                             AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id)
+                LEFT JOIN work_kinds wk ON wk.id = mk.work_kind_id
                 WHERE s.id = :s
                   AND NOT EXISTS (SELECT 1 FROM final_grades f WHERE f.student_id = s.id
-                                  AND f.subject_id = t.subject_id AND f.period_id = p.id)
-                  AND t.id = (SELECT min(t2.id) FROM teaching_assignments t2
-                              WHERE t2.class_id = t.class_id AND t2.subject_id = t.subject_id)
+                                  AND f.subject_id = l.subject_id AND f.period_id = p.id)
+                GROUP BY l.subject_id, p.id
                 """
             ),
             {"s": student_id, "today": today},
