@@ -18,6 +18,18 @@ async def run_demo(
 ) -> int:
     """With BOT_TOKEN the real bot and codes to link one's own account; without, the offline
     chat in this terminal."""
+    import sys
+
+    from services.sandbox import NotDemo
+
+    try:
+        return await _run(settings, database_url, role=role, interactive=interactive)
+    except (NotDemo, LookupError) as exc:
+        print(f"journalbot: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _run(settings: Settings, database_url: str, *, role: Role, interactive: bool) -> int:
     from services.db.session import create_engine
 
     if settings.bot_token is not None and interactive:

@@ -483,7 +483,7 @@ class Terminal:
             return True
         if value.startswith(":"):
             return await self.command(value)
-        if value.isdigit() and len(value) <= 3:
+        if re.fullmatch(r"[0-9]{1,3}", value):
             await self.press(int(value))
         else:
             await self._feed_message(self.account, value)
@@ -547,8 +547,8 @@ async def chat(
             "\nOffline chat with the real bot (no Telegram needed). You are the demo's "
             f"{role.value}. :help lists what you can do; Ctrl-D ends.\n"
         )
-    await terminal.start()
     try:
+        await terminal.start()
         await terminal.run_lines(sys.stdin, echo=not interactive, prompt=interactive)
     finally:
         await terminal.close()

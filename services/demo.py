@@ -323,7 +323,9 @@ class _SchoolBuilder:
                 f"МБОУ «Средняя общеобразовательная школа № {number}»",
                 self.zone,
                 self.profile,
-                json.dumps({}),
+                # Marks the school as the demo's: `journalbot demo` and `shell` act only on
+                # such schools, never on a real journal (services/sandbox.py).
+                json.dumps({"demo": True}),
             ),
         )
         first, last = academic_year(self.today)

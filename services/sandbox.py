@@ -36,6 +36,10 @@ ACCOUNTS = {
 }
 
 
+class NotDemo(Exception):
+    """The database is not the demo's: the demo refuses to touch it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Cast:
     """Who the evaluator can be: people of the first school of the demo."""
@@ -94,6 +98,17 @@ _CAST = text(
 async def cast(engine: AsyncEngine) -> Cast:
     """The demo's people, found again in whatever demo school the database holds."""
     async with engine.connect() as connection:
+        real = (
+            await connection.execute(
+                text("SELECT count(*) FROM schools WHERE NOT coalesce(overrides ? 'demo', false)")
+            )
+        ).scalar_one()
+        if real:
+            # Fake accounts, fake marks and a fake clock have no place in a real journal.
+            raise NotDemo(
+                "the database holds a real school's journal; the demo runs only on a database "
+                "of its own (unset DATABASE_URL, or `journalbot seed-demo` into an empty one)"
+            )
         school = (await connection.execute(text("SELECT min(id) FROM schools"))).scalar()
         if school is None:
             raise LookupError("the database has no school")

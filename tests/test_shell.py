@@ -80,3 +80,35 @@ async def test_a_scripted_session_links_reads_switches_and_receives_pushes(
     assert "нет темы" in teacher or "посещаемость не отмечена" in teacher
     assert "😴" in teacher and "до завтра" in teacher
     assert ":as parent|student|teacher|class-teacher|deputy" in transcript  # :help
+
+
+async def test_the_demo_refuses_a_real_schools_database(shell_url: str, tmp_path: Path) -> None:
+    """Fake accounts, marks and clocks never reach a real journal."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
+    env.update(DATABASE_URL=shell_url, CODE_SECRET="shell", DATA_DIR=str(tmp_path))
+
+    async def journalbot(*args: str, stdin: bytes = b"") -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            env=env,
+            cwd=str(tmp_path),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(stdin), 120)
+        return process.returncode or 0, out.decode() + err.decode()
+
+    assert (await journalbot("db", "upgrade"))[0] == 0
+    admin = await asyncpg.connect(asyncpg_dsn(shell_url))
+    try:
+        await admin.execute("INSERT INTO schools (name) VALUES ('Гимназия № 2')")
+    finally:
+        await admin.close()
+    code, output = await journalbot("shell", stdin=b":mark 5\n")
+    assert code == 1
+    assert "the database holds a real school's journal" in output
+    assert "you link your account" not in output
