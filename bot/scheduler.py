@@ -73,7 +73,13 @@ class Jobs:
             async with self.engine.connect() as connection:
                 schools = await reminders.schools(connection)
             for school in schools:
-                await self._school(school, now, outcome)
+                try:
+                    await self._school(school, now, outcome)
+                except (OSError, DBAPIError):
+                    raise
+                except Exception:
+                    # One school's trouble must not stop the others' reminders.
+                    log.exception("scheduler: school %s failed", school.id)
             if outcome.queued:
                 async with self.engine.begin() as connection:
                     await connection.execute(notify.WAKE_SENDERS)

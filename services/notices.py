@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -161,6 +161,36 @@ def _items(message: Outgoing) -> list[dict[str, Any]]:
 # Messages to staff carry their facts in the payload (services/reminders.py, reports.py).
 STAFF_KINDS = frozenset({"reminder", "class_week", "deputy_week"})
 
+_STAFF_CHECKS = {
+    # A reminder: the account still speaks for the teacher it was meant for.
+    "reminder": "l.staff_id = :ref",
+    # The class's week: still that class's class teacher.
+    "class_week": (
+        "EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id = l.staff_id"
+        " AND r.role = 'class_teacher' AND r.class_id = :ref)"
+    ),
+    # The school's report: still its deputy director or administrator.
+    "deputy_week": (
+        "st.school_id = :ref AND EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id ="
+        " l.staff_id AND r.role IN ('deputy_director', 'administrator'))"
+    ),
+}
+_STAFF_REF = {"reminder": "staff_id", "class_week": "class_id", "deputy_week": "school_id"}
+
+
+async def _staff_allowed(session: AsyncSession, account_id: int, payload: dict[str, Any]) -> bool:
+    kind = str(payload.get("kind"))
+    ref = payload.get(_STAFF_REF.get(kind, ""))
+    if kind not in _STAFF_CHECKS or not isinstance(ref, int):
+        return False
+    query = text(
+        "SELECT EXISTS (SELECT 1 FROM account_links l"
+        " JOIN staff st ON st.id = l.staff_id AND st.left_at IS NULL"
+        " WHERE l.account_id = :account AND l.revoked_at IS NULL AND " + _STAFF_CHECKS[kind] + ")"
+    )
+    return bool((await session.execute(query, {"account": account_id, "ref": ref})).scalar())
+
+
 # One part of one message: whose message, about which child (by name) and what.
 _Part = tuple[Recipient, str, dict[str, Any]]
 
@@ -205,7 +235,9 @@ async def load_batch(
             await _weekly(session, recipient, message)
             continue
         if message.payload.get("kind") in STAFF_KINDS:
-            recipient.staff = message.payload
+            # Access as it stands now: a revoked link or a role passed on drops the message.
+            if await _staff_allowed(session, message.account_id, message.payload):
+                recipient.staff = message.payload
             continue
         parts.extend((recipient, message.account_id, item) for item in _items(message))
     # Access as it stands now, for every (account, child) of the batch at once.

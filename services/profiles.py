@@ -155,10 +155,18 @@ def profile_for(key: str | None, overrides: dict[str, Any] | None = None) -> Pro
         if name not in known:
             continue
         try:
-            changes[name] = _convert(getattr(profile, name), value)
+            converted = _convert(getattr(profile, name), value)
         except (InvalidOperation, TypeError, ValueError):
             continue  # a bad stored override is ignored, never fatal
+        if name == "round_from" and not _fraction(converted):
+            continue
+        changes[name] = converted
     return replace(profile, **changes)
+
+
+def _fraction(value: Decimal) -> bool:
+    """A rounding threshold: strictly between 0 and 1 (no NaN, no infinity)."""
+    return value.is_finite() and Decimal(0) < value < Decimal(1)
 
 
 def _convert(current: Any, value: Any) -> Any:
@@ -207,6 +215,8 @@ def check_override(name: str, value: str) -> Any:
     low, high = _RANGES.get(name, (None, None))
     if low is not None and high is not None and not low <= converted <= high:
         raise ValueError(f"{name}: {value!r} is outside {low}..{high}")
+    if name == "round_from" and not _fraction(converted):
+        raise ValueError(f"{name}: {value!r} must lie between 0 and 1")
     if name == "period_kind" and converted not in {"quarter", "trimester", "half_year"}:
         raise ValueError(f"{name}: {value!r} is not quarter, trimester or half_year")
     return _text(converted)

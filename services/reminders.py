@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notify import after_quiet_hours
 from services.profiles import Profile, profile_for
 
 # Overdue gaps older than this are left to the deputy's report, not repeated every morning.
@@ -58,6 +59,7 @@ class Gap:
     ref: int = 0  # the lesson (or, for final grades, the teaching assignment)
     subgroup: str | None = None
     period: str | None = None  # "quarter:2" for final grades
+    class_id: int = 0
 
     @property
     def key(self) -> str:
@@ -114,6 +116,7 @@ _LESSON_GAPS = text(
     SELECT * FROM (
         SELECT l.id, l.school_id, coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id,
                l.date, l.slot, l.ends_at, c.grade, c.letter, sg.name AS subgroup, sub.name,
+               l.class_id,
                (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
                (l.attendance_taken_at IS NULL) AS no_attendance,
                hw.lesson_id IS NULL AS no_homework,
@@ -156,7 +159,7 @@ _LESSON_GAPS = text(
 # Per teaching assignment of the period's classes: students without a current final grade.
 _FINAL_GAPS = text(
     """
-    SELECT t.id, t.staff_id, c.grade, c.letter, sg.name, sub.name,
+    SELECT t.id, t.staff_id, c.grade, c.letter, sg.name, sub.name, t.class_id,
            (SELECT count(*) FROM students s
             WHERE s.class_id = t.class_id AND s.left_at IS NULL
               AND (t.subgroup_id IS NULL OR EXISTS (
@@ -182,7 +185,7 @@ _PERIODS = text(
     """
     SELECT p.id, p.academic_year_id, p.kind, p.number, p.ends_on
     FROM periods p JOIN academic_years y ON y.id = p.academic_year_id
-    WHERE y.school_id = :school AND p.kind = :kind
+    WHERE y.school_id = :school AND p.kind IN (:kind, 'year')
       AND p.ends_on BETWEEN :since AND :until
     """
 )
@@ -211,11 +214,23 @@ async def school_gaps(
     )
     for row in rows:
         (lesson, school_id, staff, day, slot, ends_at, grade, letter, subgroup, subject) = row[:10]
-        no_topic, no_attendance, no_homework, code, is_control, unmarked, day_ends = row[10:]
+        class_id = row[10]
+        no_topic, no_attendance, no_homework, code, is_control, unmarked, day_ends = row[11:]
         label = _label(grade, letter)
 
         base = Gap(
-            Category.TOPIC, staff, school_id, label, subject, day, slot, now, 0, lesson, subgroup
+            Category.TOPIC,
+            staff,
+            school_id,
+            label,
+            subject,
+            day,
+            slot,
+            now,
+            0,
+            lesson,
+            subgroup,
+            class_id=class_id,
         )
 
         def gap(category: Category, due: datetime, missing: int = 0, base: Gap = base) -> Gap:
@@ -259,7 +274,7 @@ async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: d
             _FINAL_GAPS,
             {"period": period, "year": year, "from_grade": profile.marks_from_grade},
         )
-        for assignment, staff, grade, letter, subgroup, subject, missing in rows:
+        for assignment, staff, grade, letter, subgroup, subject, class_id, missing in rows:
             if missing:
                 gaps.append(
                     Gap(
@@ -275,6 +290,7 @@ async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: d
                         assignment,
                         subgroup,
                         f"{kind}:{number}",
+                        class_id=class_id,
                     )
                 )
     return gaps
@@ -310,7 +326,7 @@ def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -
 
 _RECIPIENTS = text(
     """
-    SELECT l.staff_id, a.id, a.chat_id,
+    SELECT l.staff_id, a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone,
            coalesce(array_agg(mu.category) FILTER (
                WHERE mu.category IS NOT NULL AND (mu.until IS NULL OR mu.until > :now)),
                '{}') AS muted
@@ -318,7 +334,7 @@ _RECIPIENTS = text(
     JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
     LEFT JOIN reminder_mutes mu ON mu.account_id = a.id
     WHERE l.staff_id = ANY(:staff) AND l.revoked_at IS NULL
-    GROUP BY l.staff_id, a.id, a.chat_id
+    GROUP BY l.staff_id, a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone
     """
 )
 
@@ -331,11 +347,18 @@ _TOLD = text(
     """
 )
 
+_FORGET = text(
+    """
+    DELETE FROM reminder_told t USING staff s
+    WHERE s.id = t.staff_id AND s.school_id = :school AND t.day < :before
+    """
+)
+
 _QUEUE = text(
     """
     INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
                                not_before)
-    VALUES (:account, :chat, NULL, 'reminder', :key, CAST(:payload AS jsonb), :now)
+    VALUES (:account, :chat, NULL, 'reminder', :key, CAST(:payload AS jsonb), :not_before)
     ON CONFLICT (account_id, dedup_key) DO NOTHING
     """
 )
@@ -360,18 +383,22 @@ async def queue_reminders(
         by_staff[gap.staff_id].append(gap)
     accounts = (await connection.execute(_RECIPIENTS, {"staff": list(by_staff), "now": now})).all()
     # What each linked teacher still wants to hear of.
-    wanted: dict[int, list[tuple[int, int, set[str]]]] = defaultdict(list)
-    for staff, account, chat, muted in accounts:
-        wanted[staff].append((account, chat, set(muted)))
+    wanted: dict[int, list[tuple[int, int, set[str], datetime]]] = defaultdict(list)
+    for staff, account, chat, quiet_from, quiet_to, zone, muted in accounts:
+        # The teacher's own quiet hours hold a reminder as they hold any message (SPEC §5).
+        due = after_quiet_hours(now, _zone(zone) if zone else school.zone, quiet_from, quiet_to)
+        wanted[staff].append((account, chat, set(muted), due))
     candidates = [
         g
         for staff, staff_gaps in by_staff.items()
         for g in staff_gaps
-        if any(str(g.category) not in muted for _, _, muted in wanted.get(staff, []))
+        if any(str(g.category) not in muted for _, _, muted, _ in wanted.get(staff, []))
     ]
     if not candidates:
         return Planned(0, 0, 0)
     today = now.astimezone(school.zone).date()
+    # What was told long ago is no longer needed to avoid repeating it.
+    await connection.execute(_FORGET, {"school": school.id, "before": today - timedelta(days=2)})
     fresh = {
         (staff, key)
         for staff, key in await connection.execute(
@@ -390,13 +417,14 @@ async def queue_reminders(
             continue
         teachers += 1
         told += len(staff_gaps)
-        for account, chat, muted in targets:
+        for account, chat, muted, not_before in targets:
             mine = [g for g in staff_gaps if str(g.category) not in muted]
             if not mine:
                 continue
             mine.sort(key=lambda g: (g.day, g.class_label, g.slot, g.subject, g.category))
             payload = {
                 "kind": "reminder",
+                "staff_id": staff,
                 "run": str(run),
                 "zone": school.zone.key,
                 "gaps": [g.as_json() for g in mine],
@@ -408,7 +436,7 @@ async def queue_reminders(
                     "chat": chat,
                     "key": f"reminder:{run}:{school.id}:{today.isoformat()}",
                     "payload": json.dumps(payload, ensure_ascii=False),
-                    "now": now,
+                    "not_before": not_before,
                 },
             )
             messages += result.rowcount

@@ -11,12 +11,14 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notify import after_quiet_hours
 from services.reminders import Category, Gap, SchoolRules, school_gaps
 
 
@@ -30,9 +32,11 @@ def week_of(day: date) -> tuple[date, date]:
 
 _CLASS_TEACHERS = text(
     """
-    SELECT r.class_id, c.grade, c.letter, a.id, a.chat_id
+    SELECT r.class_id, c.grade, c.letter, a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone
     FROM staff_roles r
     JOIN classes c ON c.id = r.class_id AND c.school_id = :school
+    JOIN academic_years y ON y.id = c.academic_year_id
+                         AND CAST(:today AS date) BETWEEN y.starts_on AND y.ends_on
     JOIN staff st ON st.id = r.staff_id AND st.left_at IS NULL
     JOIN account_links l ON l.staff_id = r.staff_id AND l.revoked_at IS NULL
     JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
@@ -78,7 +82,7 @@ _FAILING = text(
       AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id)
     GROUP BY mk.student_id, sub.name
     HAVING sum(CAST(mk.value AS numeric) * coalesce(mk.weight, wk.weight, 1))
-             / sum(coalesce(mk.weight, wk.weight, 1)) < 2 + :round_from
+             / sum(coalesce(mk.weight, wk.weight, 1)) < 2 + CAST(:round_from AS numeric)
     """
 )
 
@@ -149,7 +153,7 @@ async def class_week(
 
 _DEPUTIES = text(
     """
-    SELECT DISTINCT a.id, a.chat_id
+    SELECT DISTINCT a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone
     FROM staff_roles r
     JOIN staff st ON st.id = r.staff_id AND st.left_at IS NULL AND st.school_id = :school
     JOIN account_links l ON l.staff_id = r.staff_id AND l.revoked_at IS NULL
@@ -167,7 +171,8 @@ _WEEK_LESSONS = text(
            (SELECT min(h.created_at) FROM homework h WHERE h.lesson_id = l.id) AS homework_at,
            c.grade,
            (SELECT count(*) FROM marks mk WHERE mk.lesson_id = l.id AND mk.value IS NOT NULL
-              AND mk.replaces_id IS NULL) AS marks
+              AND (SELECT r.id FROM marks r WHERE r.replaces_id = mk.id LIMIT 1) IS NULL)
+             AS marks
     FROM lessons l JOIN classes c ON c.id = l.class_id
     WHERE l.school_id = :school AND l.date BETWEEN :start AND :end
     """
@@ -181,7 +186,10 @@ _STAFF_NAMES = text(
 @dataclass
 class TeacherWeek:
     lessons: int = 0
+    # Lessons whose deadline has passed: the shares are of these, not of entries still due.
+    topic_due: int = 0
     topic_on_time: int = 0
+    attendance_due: int = 0
     attendance_on_time: int = 0
     homework_expected: int = 0
     homework_on_time: int = 0
@@ -210,17 +218,20 @@ async def deputy_week(
         week = weeks[staff]
         week.lessons += 1
         week.marks += marks
-        if topic_at is not None and topic_at <= profile.topic_due.at(day, ends_at, school.zone):
-            week.topic_on_time += 1
-        if taken_at is not None and taken_at <= profile.attendance_due.at(
-            day, ends_at, school.zone
-        ):
-            week.attendance_on_time += 1
-        if grade >= profile.homework_from_grade:
+        topic_due = profile.topic_due.at(day, ends_at, school.zone)
+        if topic_due <= now:
+            week.topic_due += 1
+            if topic_at is not None and topic_at <= topic_due:
+                week.topic_on_time += 1
+        attendance_due = profile.attendance_due.at(day, ends_at, school.zone)
+        if attendance_due <= now:
+            week.attendance_due += 1
+            if taken_at is not None and taken_at <= attendance_due:
+                week.attendance_on_time += 1
+        homework_due = profile.homework_due.at(day, day_ends, school.zone)
+        if grade >= profile.homework_from_grade and homework_due <= now:
             week.homework_expected += 1
-            if homework_at is not None and homework_at <= profile.homework_due.at(
-                day, day_ends, school.zone
-            ):
+            if homework_at is not None and homework_at <= homework_due:
                 week.homework_on_time += 1
     overdue = [g for g in gaps if g.due <= now]
     for gap in overdue:
@@ -236,7 +247,9 @@ async def deputy_week(
         {
             "name": names.get(staff, f"#{staff}"),
             "lessons": w.lessons,
+            "topic_due": w.topic_due,
             "topic": w.topic_on_time,
+            "attendance_due": w.attendance_due,
             "attendance": w.attendance_on_time,
             "homework_expected": w.homework_expected,
             "homework": w.homework_on_time,
@@ -262,7 +275,7 @@ _QUEUE = text(
     """
     INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
                                not_before)
-    VALUES (:account, :chat, NULL, :category, :key, CAST(:payload AS jsonb), :now)
+    VALUES (:account, :chat, NULL, :category, :key, CAST(:payload AS jsonb), :not_before)
     ON CONFLICT (account_id, dedup_key) DO NOTHING
     """
 )
@@ -278,8 +291,8 @@ async def queue_weekly_reports(
     gaps = await school_gaps(connection, school, now)
     queued = 0
     week_key = f"{start.isocalendar().year}-W{start.isocalendar().week:02d}"
-    for class_id, grade, letter, account, chat in (
-        await connection.execute(_CLASS_TEACHERS, {"school": school.id})
+    for class_id, grade, letter, account, chat, quiet_from, quiet_to, zone in (
+        await connection.execute(_CLASS_TEACHERS, {"school": school.id, "today": today})
     ).all():
         label = f"{grade}{letter}"
         payload = await class_week(
@@ -288,10 +301,11 @@ async def queue_weekly_reports(
             class_id=class_id,
             start=start,
             end=end,
-            gaps=[g for g in gaps if g.class_label == label],
+            gaps=[g for g in gaps if g.class_id == class_id],
             now=now,
         )
         payload["class"] = label
+        payload["class_id"] = class_id
         result = await connection.execute(
             _QUEUE,
             {
@@ -300,14 +314,15 @@ async def queue_weekly_reports(
                 "category": "class_week",
                 "key": f"class_week:{class_id}:{week_key}",
                 "payload": json.dumps(payload, ensure_ascii=False),
-                "now": now,
+                "not_before": _not_before(now, school, zone, quiet_from, quiet_to),
             },
         )
         queued += result.rowcount
     deputies = (await connection.execute(_DEPUTIES, {"school": school.id})).all()
     if deputies:
         payload = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
-        for account, chat in deputies:
+        payload["school_id"] = school.id
+        for account, chat, quiet_from, quiet_to, zone in deputies:
             result = await connection.execute(
                 _QUEUE,
                 {
@@ -316,16 +331,30 @@ async def queue_weekly_reports(
                     "category": "deputy_week",
                     "key": f"deputy_week:{school.id}:{week_key}",
                     "payload": json.dumps(payload, ensure_ascii=False),
-                    "now": now,
+                    "not_before": _not_before(now, school, zone, quiet_from, quiet_to),
                 },
             )
             queued += result.rowcount
     return queued
 
 
+def _not_before(
+    now: datetime, school: SchoolRules, zone: str | None, quiet_from: time, quiet_to: time
+) -> datetime:
+    """Now, or the end of the reader's quiet hours (SPEC §5)."""
+    return after_quiet_hours(now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to)
+
+
 def share(part: int, whole: int) -> int:
     """A whole percentage; 100 when there was nothing to do."""
     return round(100 * part / whole) if whole else 100
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula is stored as text."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
+        return "'" + value
+    return value
 
 
 def deputy_xlsx(payload: dict[str, Any], headers: dict[str, str]) -> bytes:
@@ -352,10 +381,10 @@ def deputy_xlsx(payload: dict[str, Any], headers: dict[str, str]) -> bytes:
     for teacher in payload["teachers"]:
         sheet.append(
             [
-                teacher["name"],
+                _cell(teacher["name"]),
                 teacher["lessons"],
-                share(teacher["topic"], teacher["lessons"]),
-                share(teacher["attendance"], teacher["lessons"]),
+                share(teacher["topic"], teacher["topic_due"]),
+                share(teacher["attendance"], teacher["attendance_due"]),
                 share(teacher["homework"], teacher["homework_expected"]),
                 teacher["marks"],
                 teacher["overdue_marks"],
@@ -376,9 +405,9 @@ def deputy_xlsx(payload: dict[str, Any], headers: dict[str, str]) -> bytes:
     for gap in payload["overdue"]:
         overdue.append(
             [
-                gap["teacher"],
-                gap["class"],
-                gap["subject"],
+                _cell(gap["teacher"]),
+                _cell(gap["class"]),
+                _cell(gap["subject"]),
                 date.fromisoformat(gap["day"]),
                 headers["category:" + gap["category"]],
                 gap["missing"] or None,

@@ -71,6 +71,14 @@ async def set_values(
     for name in unset:
         if name not in known:
             raise SchoolError(f"unknown setting {name!r}")
+    school = await get_school(engine, school_id)
+    merged = {k: v for k, v in school.overrides.items() if k not in unset} | checked
+    profile = profile_for(school.profile_key, merged)
+    if profile.morning_summary >= profile.evening_reminder:
+        raise SchoolError(
+            f"morning_summary ({profile.morning_summary:%H:%M}) must come before "
+            f"evening_reminder ({profile.evening_reminder:%H:%M})"
+        )
     async with engine.begin() as connection:
         await connection.execute(
             text(

@@ -26,6 +26,7 @@ from handlers.teacher.reports import deputy_headers
 from services import reminders, reports
 from services.db import models as m
 from services.db.session import create_sessionmaker
+from services.delivery import Outgoing
 from services.profiles import PROFILES, Due, check_override, profile_for
 from services.reminders import Category, Run, SchoolRules
 from tests.chat import Chat
@@ -570,3 +571,63 @@ async def test_school_profile_and_overrides_from_the_command_line(
         database_url, tmp_path, "school", "set-profile", "--school", school, "seed999"
     )
     assert code == 1 and "unknown profile" in err
+
+
+async def test_a_reminder_for_a_revoked_link_is_not_sent(session: AsyncSession) -> None:
+    room = await staffroom(session)
+    connection = await session.connection()
+    rules = await _rules(connection, room)
+    await reminders.queue_reminders(connection, rules, Run.EVENING, at(MONDAY, 20))
+    rows = (
+        await connection.execute(
+            text(
+                "SELECT id, account_id, chat_id, student_id, category, dedup_key, payload,"
+                " attempts, created_at FROM notifications"
+                " WHERE account_id = :a"
+            ),
+            {"a": SUBSTITUTE_ACCOUNT},
+        )
+    ).all()
+    [message] = [Outgoing(*row) for row in rows]
+    from services.notices import load_batch
+
+    assert (await load_batch(session, [message]))[message.id].has_content  # type: ignore[union-attr]
+    # The substitute leaves the school's journal: the queued reminder says nothing any more.
+    await connection.execute(
+        text("UPDATE account_links SET revoked_at = now() WHERE account_id = :a"),
+        {"a": SUBSTITUTE_ACCOUNT},
+    )
+    recipient = (await load_batch(session, [message]))[message.id]
+    assert recipient is not None and not recipient.has_content
+
+
+async def test_a_failing_average_is_flagged_in_the_class_teachers_week(
+    session: AsyncSession,
+) -> None:
+    room = await staffroom(session)
+    # 2 and 3 with weights 2 and 1: 2.33, rounds to 2 under half-up rounding.
+    session.add_all(
+        [
+            m.Mark(
+                student_id=room.students[1],
+                lesson_id=room.control_lesson,
+                value="2",
+                weight=Decimal(2),
+            ),
+            m.Mark(student_id=room.students[1], lesson_id=room.kept_lesson, value="3"),
+        ]
+    )
+    await session.flush()
+    connection = await session.connection()
+    rules = await _rules(connection, room)
+    week = await reports.class_week(
+        connection,
+        rules,
+        class_id=room.school.class_id,
+        start=MONDAY,
+        end=MONDAY + timedelta(4),
+        gaps=[],
+        now=at(MONDAY + timedelta(4), 16),
+    )
+    petya = next(s for s in week["students"] if s["name"] == "Иванов Петя")
+    assert petya["failing"] == ["Алгебра"] and petya["twos"] == ["Алгебра"]

@@ -19,9 +19,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from handlers.keyboards import BTN_REMINDERS, Keyboard
-from handlers.render import day_short, esc, show
+from handlers.render import day_short, esc, period_name, show
 from services import access, reminders
 from services.db.session import Session
+from services.journal import PeriodRef
 from services.reminders import Category
 
 router = Router(name=__name__)
@@ -71,21 +72,28 @@ def reminder_text(payload: dict[str, Any]) -> str:
     lines = [
         _("⏰ Journal entries due soon:") if evening else _("📋 Overdue journal entries:"),
     ]
-    groups: dict[tuple[str, str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for gap in payload["gaps"]:
-        groups[(gap["day"], gap["class"], gap["subject"], gap.get("subgroup"))].append(gap)
-    for (day, label, subject, subgroup), items in groups.items():
-        lesson = items[0]
+        final = gap["category"] == Category.FINALS
+        key = (final, gap["day"], gap["slot"], gap["class"], gap["subject"], gap.get("subgroup"))
+        groups[key + ((gap.get("period"),) if final else ())].append(gap)
+    for key, items in groups.items():
+        final, day, slot, label, subject, subgroup = key[:6]
         where = f"{esc(label)}" + (f" ({esc(subgroup)})" if subgroup else "")
-        head = (
-            _("{day}, {cls}, {subject}").format(
-                day=day_short(date.fromisoformat(day)), cls=where, subject=esc(subject)
+        if final:
+            kind, _sep, number = str(items[0].get("period") or "quarter:0").partition(":")
+            period = period_name(PeriodRef(0, kind, int(number or 0), date.min, date.min))
+            head = _("{cls}, {subject}, {period}").format(
+                cls=where, subject=esc(subject), period=period
             )
-            if lesson["slot"]
-            else _("{cls}, {subject}").format(cls=where, subject=esc(subject))
-        )
-        if lesson["slot"]:
-            head += " " + _("(lesson {n})").format(n=lesson["slot"])
+        else:
+            head = (
+                _("{day}, {cls}, {subject}").format(
+                    day=day_short(date.fromisoformat(day)), cls=where, subject=esc(subject)
+                )
+                + " "
+                + _("(lesson {n})").format(n=slot)
+            )
         due = datetime.fromisoformat(min(i["due"] for i in items)).astimezone(zone)
         lines.append(
             f"\n<b>{head}</b>: "

@@ -91,8 +91,12 @@ def deputy_caption(payload: dict[str, Any]) -> str:
             "Lessons: {n}. Entered on time: topics {topic}%, attendance {att}%, homework {hw}%."
         ).format(
             n=lessons,
-            topic=reports.share(sum(t["topic"] for t in teachers), lessons),
-            att=reports.share(sum(t["attendance"] for t in teachers), lessons),
+            topic=reports.share(
+                sum(t["topic"] for t in teachers), sum(t["topic_due"] for t in teachers)
+            ),
+            att=reports.share(
+                sum(t["attendance"] for t in teachers), sum(t["attendance_due"] for t in teachers)
+            ),
             hw=reports.share(sum(t["homework"] for t in teachers), expected),
         ),
         _("Marks given: {n}. Overdue entries: {overdue}.").format(
