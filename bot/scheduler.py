@@ -97,12 +97,21 @@ class Jobs:
             due.append((Run.MORNING.value, self._reminders(school, Run.MORNING, now)))
         if local.time() >= profile.evening_reminder:
             due.append((Run.EVENING.value, self._reminders(school, Run.EVENING, now)))
+        hourly = any(
+            rule.hours is not None
+            for rule in (profile.topic_due, profile.attendance_due, profile.homework_due)
+        )
+        if hourly and local.minute % 15 == 0:
+            # Deadlines an hour or two after the lessons pass long before the evening.
+            due.append((Run.SOON.value, self._reminders(school, Run.SOON, now)))
         if local.weekday() == profile.weekly_report_day and local.time() >= (
             profile.weekly_report_time
         ):
             due.append(("weekly_reports", self._weekly(school, now)))
         for job, work in due:
             key = f"{school.id}:{local.date().isoformat()}"
+            if job == Run.SOON.value:
+                key += f"T{local:%H:%M}"
             async with self.engine.begin() as connection:
                 claimed = (await connection.execute(_CLAIM_RUN, {"job": job, "key": key})).first()
                 if claimed is None:

@@ -28,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notify import after_quiet_hours
 from services.profiles import Profile, profile_for
 
+# A deadline counted in hours is reminded of this long before it.
+SOON_WINDOW = timedelta(hours=1)
+
 # Overdue gaps older than this are left to the deputy's report, not repeated every morning.
 LOOKBACK_DAYS = 30
 
@@ -302,6 +305,7 @@ async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: d
 class Run(enum.StrEnum):
     EVENING = "evening"  # before today's deadlines
     MORNING = "morning"  # what is overdue
+    SOON = "soon"  # within the hour: for deadlines counted in hours (seed 002 §2.7)
 
 
 def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -> list[Gap]:
@@ -312,6 +316,8 @@ def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -
     local = now.astimezone(school.zone)
     if run is Run.MORNING:
         return [g for g in gaps if g.due <= now]
+    if run is Run.SOON:
+        return [g for g in gaps if now < g.due <= now + SOON_WINDOW]
     next_morning = datetime.combine(
         local.date() + timedelta(days=1), profile.morning_summary, school.zone
     )
@@ -434,7 +440,8 @@ async def queue_reminders(
                 {
                     "account": account,
                     "chat": chat,
-                    "key": f"reminder:{run}:{school.id}:{today.isoformat()}",
+                    "key": f"reminder:{run}:{school.id}:{today.isoformat()}"
+                    + (f"T{now.astimezone(school.zone):%H%M}" if run is Run.SOON else ""),
                     "payload": json.dumps(payload, ensure_ascii=False),
                     "not_before": not_before,
                 },

@@ -631,3 +631,22 @@ async def test_a_failing_average_is_flagged_in_the_class_teachers_week(
     )
     petya = next(s for s in week["students"] if s["name"] == "Иванов Петя")
     assert petya["failing"] == ["Алгебра"] and petya["twos"] == ["Алгебра"]
+
+
+async def test_a_deadline_in_hours_is_reminded_within_the_hour(session: AsyncSession) -> None:
+    """Seed 002 §2.7: homework 1.5 hours after the class's lessons, due at 16:15 here."""
+    room = await staffroom(session, "seed002")
+    connection = await session.connection()
+    rules = await _rules(connection, room)
+    early = await reminders.queue_reminders(connection, rules, Run.SOON, at(MONDAY, 15, 0))
+    assert early.gaps == 0  # more than an hour before
+    soon = await reminders.queue_reminders(connection, rules, Run.SOON, at(MONDAY, 15, 30))
+    assert soon == reminders.Planned(teachers=1, gaps=1, messages=1)
+    payload = (
+        await connection.execute(
+            text("SELECT payload FROM notifications WHERE dedup_key LIKE 'reminder:soon:%'")
+        )
+    ).scalar_one()
+    assert [g["category"] for g in payload["gaps"]] == ["homework"]
+    again = await reminders.queue_reminders(connection, rules, Run.SOON, at(MONDAY, 15, 45))
+    assert again.gaps == 0  # told once a day

@@ -68,9 +68,9 @@ def _moment(due: datetime) -> str:
 def reminder_text(payload: dict[str, Any]) -> str:
     """One message per teacher, grouped by date, class and subject (SPEC §4)."""
     zone = ZoneInfo(str(payload.get("zone") or "Europe/Moscow"))
-    evening = payload.get("run") == reminders.Run.EVENING
+    overdue = payload.get("run") == reminders.Run.MORNING
     lines = [
-        _("⏰ Journal entries due soon:") if evening else _("📋 Overdue journal entries:"),
+        _("📋 Overdue journal entries:") if overdue else _("⏰ Journal entries due soon:"),
     ]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for gap in payload["gaps"]:
