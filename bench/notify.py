@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -217,7 +218,7 @@ def per_chat_max_rate(api: FakeBotAPI, since: int) -> float:
 
 async def quarter_end(server: str, region_students: int, api: FakeBotAPI) -> None:
     source_url, _ = await ensure_database(server, region_students, 1)
-    source = source_url.rsplit("/", 1)[1]
+    source = urlsplit(source_url).path.lstrip("/")
     name = f"{source}_quarter"
     await drop_database(server, name)
     admin = await asyncpg.connect(asyncpg_dsn(server))
