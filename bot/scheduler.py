@@ -9,6 +9,8 @@ does nothing, so nothing is sent twice. Times are each school's own (SPEC §4).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -56,9 +58,15 @@ class Jobs:
         self.engine = engine
         self.default_zone = default_zone
         self.leadership = delivery.Leadership(database_url, key=SCHEDULER_LOCK)
+        # Held while a pass runs, so that closing waits for it instead of cutting it off.
+        self._running = asyncio.Lock()
 
     async def tick(self, now: datetime | None = None) -> Outcome | None:
         """One pass over every school; None if another process is the leader."""
+        async with self._running:
+            return await self._tick(now)
+
+    async def _tick(self, now: datetime | None) -> Outcome | None:
         if not await self.leadership.try_acquire():
             return None
         now = now or datetime.now(UTC)
@@ -142,7 +150,15 @@ class Jobs:
         return work
 
     async def close(self) -> None:
-        await self.leadership.release()
+        """Let a pass under way finish (each run commits on its own), then step down."""
+        acquired = False
+        with contextlib.suppress(TimeoutError):
+            acquired = await asyncio.wait_for(self._running.acquire(), 30)
+        try:
+            await self.leadership.release()
+        finally:
+            if acquired:
+                self._running.release()
 
 
 def start_scheduler(jobs: Jobs) -> AsyncIOScheduler:

@@ -464,11 +464,17 @@ _WEEKLY = text(
            :now
     FROM tg_accounts a
     CROSS JOIN LATERAL (
+        -- The school's zone through the account's own student link or a guardian's child:
+        -- two index lookups per account (an OR in the join made it a scan of students).
         SELECT coalesce(a.timezone, (
             SELECT s.timezone FROM account_links l
             JOIN students st ON st.id = l.student_id
-                OR st.id IN (SELECT g.student_id FROM guardianships g
-                             WHERE g.guardian_id = l.guardian_id)
+            JOIN schools s ON s.id = st.school_id
+            WHERE l.account_id = a.id AND l.revoked_at IS NULL
+            LIMIT 1), (
+            SELECT s.timezone FROM account_links l
+            JOIN guardianships g ON g.guardian_id = l.guardian_id
+            JOIN students st ON st.id = g.student_id
             JOIN schools s ON s.id = st.school_id
             WHERE l.account_id = a.id AND l.revoked_at IS NULL
             LIMIT 1), :zone) AS zone
@@ -488,11 +494,19 @@ _WEEKLY = text(
 )
 
 
+def _sunday_somewhere(now: datetime) -> bool:
+    """Whether it is Sunday in some time zone (UTC−12 … UTC+14) at `now`."""
+    utc = now.astimezone(UTC)
+    return any((utc + timedelta(hours=h)).isoweekday() == 7 for h in (-12, 14))
+
+
 async def schedule_weekly(
     connection: AsyncConnection, *, now: datetime, default_zone: str = "Europe/Moscow"
 ) -> int:
     """Queue the weekly digest (SPEC §5: Sunday evening, at the account's digest time) for
     every family account whose Sunday evening has come; once per ISO week. Its content is
     composed when it is sent."""
+    if not _sunday_somewhere(now):
+        return 0
     result = await connection.execute(_WEEKLY, {"now": now, "zone": default_zone})
     return int(result.rowcount)
