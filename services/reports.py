@@ -306,36 +306,48 @@ async def queue_weekly_reports(
         )
         payload["class"] = label
         payload["class_id"] = class_id
-        result = await connection.execute(
-            _QUEUE,
-            {
-                "account": account,
-                "chat": chat,
-                "category": "class_week",
-                "key": f"class_week:{class_id}:{week_key}",
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "not_before": _not_before(now, school, zone, quiet_from, quiet_to),
-            },
+        queued += await _queue(
+            connection,
+            (account, chat),
+            f"class_week:{class_id}:{week_key}",
+            payload,
+            _not_before(now, school, zone, quiet_from, quiet_to),
         )
-        queued += result.rowcount
     deputies = (await connection.execute(_DEPUTIES, {"school": school.id})).all()
     if deputies:
         payload = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
         payload["school_id"] = school.id
         for account, chat, quiet_from, quiet_to, zone in deputies:
-            result = await connection.execute(
-                _QUEUE,
-                {
-                    "account": account,
-                    "chat": chat,
-                    "category": "deputy_week",
-                    "key": f"deputy_week:{school.id}:{week_key}",
-                    "payload": json.dumps(payload, ensure_ascii=False),
-                    "not_before": _not_before(now, school, zone, quiet_from, quiet_to),
-                },
+            queued += await _queue(
+                connection,
+                (account, chat),
+                f"deputy_week:{school.id}:{week_key}",
+                payload,
+                _not_before(now, school, zone, quiet_from, quiet_to),
             )
-            queued += result.rowcount
     return queued
+
+
+async def _queue(
+    connection: AsyncConnection,
+    to: tuple[int, int],
+    key: str,
+    payload: dict[str, Any],
+    not_before: datetime,
+) -> int:
+    """One summary for one account (account, chat), once per key."""
+    result = await connection.execute(
+        _QUEUE,
+        {
+            "account": to[0],
+            "chat": to[1],
+            "category": payload["kind"],
+            "key": key,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "not_before": not_before,
+        },
+    )
+    return int(result.rowcount)
 
 
 def _not_before(

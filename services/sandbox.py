@@ -172,18 +172,26 @@ async def _student_name(connection: AsyncConnection, student_id: int) -> str:
     return str(row)
 
 
+async def _latest_lesson(
+    connection: AsyncConnection, student_id: int, today: date, subject: str | None
+) -> tuple[int, int, int, str]:
+    """(lesson id, subject id, teacher id, subject name); LookupError naming what is missing."""
+    lesson = (
+        await connection.execute(
+            _LESSON, {"student": student_id, "today": today, "subject": subject}
+        )
+    ).first()
+    if lesson is None:
+        raise LookupError(subject or "lesson")
+    return (int(lesson[0]), int(lesson[1]), int(lesson[2]), str(lesson[3]))
+
+
 async def add_mark(
     engine: AsyncEngine, student_id: int, value: str, subject: str | None, today: date
 ) -> Event:
     """A mark for the student's latest lesson, written as the lesson's teacher would."""
     async with engine.begin() as connection:
-        lesson = (
-            await connection.execute(
-                _LESSON, {"student": student_id, "today": today, "subject": subject}
-            )
-        ).first()
-        if lesson is None:
-            raise LookupError(subject or "lesson")
+        lesson = await _latest_lesson(connection, student_id, today, subject)
         await connection.execute(
             text(
                 "INSERT INTO marks (student_id, lesson_id, value, author_id)"
@@ -197,13 +205,7 @@ async def add_mark(
 async def add_absence(engine: AsyncEngine, student_id: int, today: date) -> Event:
     """The student marked absent (reason unknown) at the latest lesson."""
     async with engine.begin() as connection:
-        lesson = (
-            await connection.execute(
-                _LESSON, {"student": student_id, "today": today, "subject": None}
-            )
-        ).first()
-        if lesson is None:
-            raise LookupError("lesson")
+        lesson = await _latest_lesson(connection, student_id, today, None)
         await connection.execute(
             text(
                 "INSERT INTO attendance (student_id, lesson_id, kind, reason, is_valid, author_id)"

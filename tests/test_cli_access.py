@@ -17,8 +17,14 @@ from services.db import models as m
 from tests.factories import mini_school
 
 
-async def _journalbot(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+async def _journalbot(
+    database_url: str, tmp_path: Path, *args: str, stdin: bytes = b"", seconds: float = 120
+) -> tuple[int, str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL"}
+    }
     env.update(
         DATABASE_URL=database_url,
         CODE_SECRET="cli-secret",
@@ -32,10 +38,11 @@ async def _journalbot(database_url: str, tmp_path: Path, *args: str) -> tuple[in
         *args,
         env=env,
         cwd=str(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
+    out, err = await asyncio.wait_for(process.communicate(stdin), seconds)
     return process.returncode or 0, out.decode(), err.decode()
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +9,7 @@ import asyncpg
 import pytest
 
 from services.db.session import asyncpg_dsn, with_database
+from tests.test_cli_access import _journalbot
 
 SCRIPT = """\
 📘 Отметки
@@ -40,24 +38,10 @@ async def shell_url(database_url: str) -> AsyncIterator[str]:
 async def test_a_scripted_session_links_reads_switches_and_receives_pushes(
     shell_url: str, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
-    env.update(DATABASE_URL=shell_url, CODE_SECRET="shell", DATA_DIR=str(tmp_path))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "shell",
-        "--as",
-        "parent",
-        env=env,
-        cwd=str(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    code, transcript, err = await _journalbot(
+        shell_url, tmp_path, "shell", "--as", "parent", stdin=SCRIPT.encode(), seconds=300
     )
-    out, err = await asyncio.wait_for(process.communicate(SCRIPT.encode()), 300)
-    transcript = out.decode()
-    assert process.returncode == 0, err.decode()[-2000:]
+    assert code == 0, err[-2000:]
     # Linked with a one-time code, as a parent of two children.
     assert "(you link your account with the code from the school: /start " in transcript
     assert "Готово! Аккаунт привязан." in transcript
@@ -84,23 +68,10 @@ async def test_a_scripted_session_links_reads_switches_and_receives_pushes(
 
 async def test_the_demo_refuses_a_real_schools_database(shell_url: str, tmp_path: Path) -> None:
     """Fake accounts, marks and clocks never reach a real journal."""
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "TELEGRAM_API_URL"}}
-    env.update(DATABASE_URL=shell_url, CODE_SECRET="shell", DATA_DIR=str(tmp_path))
 
     async def journalbot(*args: str, stdin: bytes = b"") -> tuple[int, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            env=env,
-            cwd=str(tmp_path),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(stdin), 120)
-        return process.returncode or 0, out.decode() + err.decode()
+        code, out, err = await _journalbot(shell_url, tmp_path, *args, stdin=stdin)
+        return code, out + err
 
     assert (await journalbot("db", "upgrade"))[0] == 0
     admin = await asyncpg.connect(asyncpg_dsn(shell_url))
