@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +21,7 @@ from bot.settings import Settings
 from services.db import migrate
 from services.db.embedded import server_from_environment
 from services.db.session import asyncpg_dsn, create_engine, with_database
+from tests.chat import Chat
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -143,3 +144,13 @@ def dispatcher(sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
 # The linking tests' school with two families, shared with the access tests.
 from tests.test_linking import world  # noqa: E402, F401
 from tests.test_notifications import family  # noqa: E402, F401
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
+    """Conversations with the bot: `chat(user_id)` is that user's private chat."""
+
+    def make(user_id: int = 5001, **kwargs: object) -> Chat:
+        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
+
+    return make

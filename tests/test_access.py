@@ -6,14 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
-from aiogram import Bot, Dispatcher
 from aiogram.filters.callback_data import CallbackData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.fake_api import FakeBotAPI
 from handlers.keyboards import (
     AttendanceCb,
     ChartCb,
@@ -32,14 +30,6 @@ from services.linking import PersonId, PersonKind
 from tests.chat import Chat, joined
 from tests.conftest import CODE_SECRET
 from tests.test_linking import NOW, World, issue, links_of
-
-
-@pytest.fixture
-def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
-    def make(user_id: int, **kwargs: object) -> Chat:
-        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 async def _linked(session: AsyncSession, chat: Chat, person: PersonId) -> Chat:

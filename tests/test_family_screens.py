@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime
 import pypdfium2
 import pytest
 import time_machine
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.fake_api import FakeBotAPI, UploadedFile
+from bot.fake_api import UploadedFile
 from handlers.family.base import parse_day
 from handlers.keyboards import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.render import split
@@ -189,14 +188,6 @@ async def diary(session: AsyncSession, world: World) -> Diary:
     )
     await session.commit()
     return Diary(world, misha, physics, english, q1, school.period_id)
-
-
-@pytest.fixture
-def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
-    def make(user_id: int, **kwargs: object) -> Chat:
-        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 async def _linked(session: AsyncSession, chat: Chat, person: PersonId) -> Chat:

@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from aiogram import Bot, Dispatcher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.fake_api import FakeBotAPI
 from services import linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
@@ -103,14 +101,6 @@ async def issue(
     )
     await session.commit()
     return issued.code
-
-
-@pytest.fixture
-def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
-    def make(user_id: int = 5001, **kwargs: object) -> Chat:
-        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 async def links_of(session: AsyncSession, account_id: int) -> int:

@@ -5,26 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import time
 
-import pytest
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.fake_api import FakeBotAPI
 from handlers.common.settings import SettingsCb
 from services.db import models as m
 from services.linking import PersonId, PersonKind
 from tests.chat import Chat, Reply
 from tests.test_access import _linked
 from tests.test_linking import World
-
-
-@pytest.fixture
-def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
-    def make(user_id: int, **kwargs: object) -> Chat:
-        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 def _screen(replies: list[Reply]) -> Reply:

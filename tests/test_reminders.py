@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -39,14 +39,6 @@ TEACHER_ACCOUNT, SUBSTITUTE_ACCOUNT, DEPUTY_ACCOUNT, CLASS_TEACHER_ACCOUNT = 501
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), MSK)
-
-
-@pytest.fixture
-def chat(dispatcher: Dispatcher, bot: Bot, fake_api: FakeBotAPI) -> Callable[..., Chat]:
-    def make(user_id: int, **kwargs: object) -> Chat:
-        return Chat(dispatcher, bot, fake_api, user_id, **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 # --- profiles ------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -56,13 +58,97 @@ async def period_of_button(
     school's period; None also when the school has no periods at all."""
     if period_id == 0:
         if context.current is None:
-            await query.answer(_("The school has not set up its academic periods yet."))
+            await query.answer(no_periods())
         return context.current
     try:
         return context.period(period_id)
     except NotFound:
         await not_found(query)
         return None
+
+
+def no_periods() -> str:
+    return _("The school has not set up its academic periods yet.")
+
+
+class PeriodView(NamedTuple):
+    """What a screen of a period shows: whose, in which school's calendar, which period."""
+
+    student: StudentRef
+    context: SchoolContext
+    period: PeriodRef
+
+
+class DayView(NamedTuple):
+    """What a screen of a day shows."""
+
+    student: StudentRef
+    context: SchoolContext
+    day: date
+
+
+async def period_of_menu(
+    message: Message, session: Session, prefs: AccountPrefs | None
+) -> PeriodView | None:
+    """The chosen child and the current period; None (having answered) when there is none."""
+    student = await student_of_menu(message, session, prefs)
+    if student is None:
+        return None
+    context = await context_of(session, student)
+    if context.current is None:
+        await message.answer(no_periods())
+        return None
+    return PeriodView(student, context, context.current)
+
+
+async def period_of_query(
+    query: CallbackQuery, session: Session, student_id: int, period_id: int
+) -> PeriodView | None:
+    """The student and period a button names, checked; None (having answered) otherwise."""
+    student = await student_of_button(query, session, student_id)
+    if student is None:
+        return None
+    context = await context_of(session, student)
+    period = await period_of_button(query, context, period_id)
+    if period is None:
+        return None
+    return PeriodView(student, context, period)
+
+
+async def day_of_command(
+    message: Message,
+    session: Session,
+    prefs: AccountPrefs | None,
+    args: str | None,
+    *,
+    default: Callable[[SchoolContext], date],
+    bad_day: Callable[[], str],
+) -> DayView | None:
+    """The chosen child and the day a command names (`default` without one); None (having
+    answered with `bad_day()`) for a date that cannot be read."""
+    student = await student_of_menu(message, session, prefs)
+    if student is None:
+        return None
+    context = await context_of(session, student)
+    day = parse_day(args, context.today) if args else default(context)
+    if day is None:
+        await message.answer(bad_day())
+        return None
+    return DayView(student, context, day)
+
+
+async def day_of_query(
+    query: CallbackQuery, session: Session, student_id: int, ordinal: int
+) -> DayView | None:
+    """The student and day a button names, checked; None (having answered) otherwise."""
+    student = await student_of_button(query, session, student_id)
+    if student is None:
+        return None
+    day = day_of_button(ordinal)
+    if day is None:
+        await not_found(query)
+        return None
+    return DayView(student, await context_of(session, student), day)
 
 
 def day_of_button(ordinal: int) -> date | None:

@@ -12,10 +12,8 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.family.base import (
     context_of,
-    day_of_button,
-    not_found,
-    parse_day,
-    student_of_button,
+    day_of_command,
+    day_of_query,
     student_of_menu,
 )
 from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, HomeworkCb, Keyboard, TimetableCb
@@ -190,26 +188,24 @@ async def homework_command(
     account_prefs: AccountPrefs | None,
 ) -> None:
     """/homework for the next school day, /homework 25.11 for a chosen one."""
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
+    view = await day_of_command(
+        message,
+        session,
+        account_prefs,
+        command.args,
+        default=lambda context: context.next_school_day(context.today),
+        bad_day=bad_day,
+    )
+    if view is None:
         return
     assert message.from_user is not None
-    context = await context_of(session, student)
-    day = (
-        parse_day(command.args, context.today)
-        if command.args
-        else context.next_school_day(context.today)
-    )
-    if day is None:
-        await message.answer(bad_day())
-        return
     await homework_screen(
         message,
         session,
         account_id=message.from_user.id,
-        student=student,
-        context=context,
-        day=day,
+        student=view.student,
+        context=view.context,
+        day=view.day,
         week=False,
     )
 
@@ -218,21 +214,16 @@ async def homework_command(
 async def homework_button(
     query: CallbackQuery, callback_data: HomeworkCb, session: Session
 ) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
+    view = await day_of_query(query, session, callback_data.s, callback_data.d)
+    if view is None:
         return
-    day = day_of_button(callback_data.d)
-    if day is None:
-        await not_found(query)
-        return
-    context = await context_of(session, student)
     await homework_screen(
         query,
         session,
         account_id=query.from_user.id,
-        student=student,
-        context=context,
-        day=day,
+        student=view.student,
+        context=view.context,
+        day=view.day,
         week=callback_data.week,
     )
 
@@ -342,24 +333,24 @@ async def timetable_command(
     account_prefs: AccountPrefs | None,
 ) -> None:
     """/timetable for today, /timetable 25.11 for a chosen day."""
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
+    view = await day_of_command(
+        message,
+        session,
+        account_prefs,
+        command.args,
+        default=lambda context: context.today,
+        bad_day=lambda: _("Please write the date as day and month, for example /timetable 25.11."),
+    )
+    if view is None:
         return
     assert message.from_user is not None
-    context = await context_of(session, student)
-    day = parse_day(command.args, context.today) if command.args else context.today
-    if day is None:
-        await message.answer(
-            _("Please write the date as day and month, for example /timetable 25.11.")
-        )
-        return
     await timetable_screen(
         message,
         session,
         account_id=message.from_user.id,
-        student=student,
-        context=context,
-        day=day,
+        student=view.student,
+        context=view.context,
+        day=view.day,
     )
 
 
@@ -367,14 +358,14 @@ async def timetable_command(
 async def timetable_button(
     query: CallbackQuery, callback_data: TimetableCb, session: Session
 ) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
+    view = await day_of_query(query, session, callback_data.s, callback_data.d)
+    if view is None:
         return
-    day = day_of_button(callback_data.d)
-    if day is None:
-        await not_found(query)
-        return
-    context = await context_of(session, student)
     await timetable_screen(
-        query, session, account_id=query.from_user.id, student=student, context=context, day=day
+        query,
+        session,
+        account_id=query.from_user.id,
+        student=view.student,
+        context=view.context,
+        day=view.day,
     )

@@ -14,10 +14,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers.family.base import (
-    context_of,
-    period_of_button,
-    student_of_button,
-    student_of_menu,
+    period_of_menu,
+    period_of_query,
 )
 from handlers.keyboards import (
     BTN_MARKS,
@@ -228,21 +226,17 @@ async def period_screen(
 async def marks_menu(
     message: Message, session: Session, account_prefs: AccountPrefs | None
 ) -> None:
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
-        return
-    context = await context_of(session, student)
-    if context.current is None:
-        await message.answer(_("The school has not set up its academic periods yet."))
+    view = await period_of_menu(message, session, account_prefs)
+    if view is None:
         return
     assert message.from_user is not None
     await period_screen(
         message,
         session,
         account_id=message.from_user.id,
-        student=student,
-        context=context,
-        period=context.current,
+        student=view.student,
+        context=view.context,
+        period=view.period,
     )
 
 
@@ -445,13 +439,10 @@ async def _forecast_screen(
 
 @router.callback_query(MarksCb.filter())
 async def marks_button(query: CallbackQuery, callback_data: MarksCb, session: Session) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
+    shown = await period_of_query(query, session, callback_data.s, callback_data.p)
+    if shown is None:
         return
-    context = await context_of(session, student)
-    period = await period_of_button(query, context, callback_data.p)
-    if period is None:
-        return
+    student, context, period = shown
     view = callback_data.v
     if view is MarksView.PERIOD:
         await period_screen(
@@ -491,13 +482,10 @@ async def marks_button(query: CallbackQuery, callback_data: MarksCb, session: Se
 
 @router.callback_query(ChartCb.filter())
 async def chart_button(query: CallbackQuery, callback_data: ChartCb, session: Session) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
+    view = await period_of_query(query, session, callback_data.s, callback_data.p)
+    if view is None:
         return
-    context = await context_of(session, student)
-    period = await period_of_button(query, context, callback_data.p)
-    if period is None:
-        return
+    student, context, period = view
     try:
         subject = await journal.subject_marks(
             session, student, period, callback_data.sub, context.profile
@@ -537,13 +525,10 @@ def _absences(summary: journal.AttendanceSummary) -> dict[str, int]:
 
 @router.callback_query(ReportCb.filter())
 async def report_button(query: CallbackQuery, callback_data: ReportCb, session: Session) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
+    view = await period_of_query(query, session, callback_data.s, callback_data.p)
+    if view is None:
         return
-    context = await context_of(session, student)
-    period = await period_of_button(query, context, callback_data.p)
-    if period is None:
-        return
+    student, context, period = view
     await query.answer(_("Preparing the report card…"))
     subjects = await journal.period_subjects(session, student, period, context.profile)
     absences = _absences(await journal.attendance(session, student, period))

@@ -12,7 +12,8 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.family.base import (
     context_of,
-    period_of_button,
+    period_of_menu,
+    period_of_query,
     student_of_button,
     student_of_menu,
 )
@@ -126,21 +127,17 @@ async def attendance_screen(
 async def attendance_menu(
     message: Message, session: Session, account_prefs: AccountPrefs | None
 ) -> None:
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
-        return
-    context = await context_of(session, student)
-    if context.current is None:
-        await message.answer(_("The school has not set up its academic periods yet."))
+    view = await period_of_menu(message, session, account_prefs)
+    if view is None:
         return
     assert message.from_user is not None
     await attendance_screen(
         message,
         session,
         account_id=message.from_user.id,
-        student=student,
-        context=context,
-        period=context.current,
+        student=view.student,
+        context=view.context,
+        period=view.period,
     )
 
 
@@ -148,20 +145,16 @@ async def attendance_menu(
 async def attendance_button(
     query: CallbackQuery, callback_data: AttendanceCb, session: Session
 ) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
-        return
-    context = await context_of(session, student)
-    period = await period_of_button(query, context, callback_data.p)
-    if period is None:
+    view = await period_of_query(query, session, callback_data.s, callback_data.p)
+    if view is None:
         return
     await attendance_screen(
         query,
         session,
         account_id=query.from_user.id,
-        student=student,
-        context=context,
-        period=period,
+        student=view.student,
+        context=view.context,
+        period=view.period,
     )
 
 

@@ -12,7 +12,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.family.base import not_found, period_of_button
+from handlers.family.base import no_periods, not_found, period_of_button
 from handlers.family.marks import period_row
 from handlers.keyboards import BTN_MY_CLASS, ClassCb, Keyboard, MarksCb, MarksView
 from handlers.render import esc, number, period_title, show
@@ -76,7 +76,7 @@ async def class_screen(
     else:
         period = context.current
         if period is None:
-            await event.answer(_("The school has not set up its academic periods yet."))
+            await event.answer(no_periods())
     if period is None:
         return
     lines = await journal.class_overview(session, klass, period)
