@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     notify_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     # Messages in flight at once in one process.
     notify_concurrency: int = Field(default=8, ge=1, le=256)
+    # /healthz, /readyz and /metrics; 0 turns the server off.
+    health_host: str = "0.0.0.0"
+    health_port: int = Field(default=9090, ge=0, le=65535)
+    # /readyz fails when the oldest message due has waited longer than this.
+    ready_max_due_age_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Retention: processed journal events and finished notifications older than this go.
+    retention_events_days: int = Field(default=7, ge=1, le=3650)
+    retention_notifications_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("bot_token")
     @classmethod
