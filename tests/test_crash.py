@@ -79,6 +79,15 @@ async def test_kill_minus_nine_mid_batch_then_restart_delivers_everything(
             ),
             {"n": PARENTS, "s": family.student_id},
         )
+        # The worker is another process on the real clock, which may stand at night or on a
+        # Sunday evening: no quiet hours, and no weekly digest to count among the marks.
+        await connection.execute(text("UPDATE tg_accounts SET quiet_from = quiet_to"))
+        await connection.execute(
+            text(
+                "INSERT INTO notification_prefs (account_id, category, mode)"
+                " SELECT id, 'weekly', 'off' FROM tg_accounts"
+            )
+        )
     database_url = committing_engine.url.render_as_string(hide_password=False)
     async with FakeBotAPI(latency=0.01) as api:
         process = await _worker(database_url, api.url, tmp_path)

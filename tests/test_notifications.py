@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +26,19 @@ from services.delivery import Delivery, LocalChatGate, LocalRateLimiter, Outgoin
 from tests.factories import add_guardian, add_work_kind, mini_school
 
 MOTHER, FATHER, SON = 201, 202, 203
+
+# Monday 23 November 2026, 12:00 in Moscow: the lesson's day, outside the default quiet hours
+# (21:00–08:00) and not a Sunday (the weekly digest). Every test here starts at this moment,
+# whatever the hour the suite runs at; a test that needs another moment travels there itself.
+SCHOOL_DAY_NOON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def school_day_noon() -> Iterator[None]:
+    """Python's clock at SCHOOL_DAY_NOON, ticking. The database's own clock is used only
+    against itself here (a link's creation against an event's), never against Python's."""
+    with time_machine.travel(SCHOOL_DAY_NOON, tick=True):
+        yield
 
 
 @dataclass(frozen=True)
@@ -296,7 +309,7 @@ async def test_429_makes_the_bot_wait_then_send(
     ] == [429]
     # The whole bot waits: the limiter hands out no slot before retry_after has passed.
     assert limiter._paused_until > 0
-    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=2)):
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=2), tick=False):
         await engine.run_once()
     assert len(_texts(fake_api, MOTHER)) == 1
 
@@ -385,10 +398,10 @@ async def test_two_workers_racing_never_send_twice(
             text(
                 "INSERT INTO notifications (account_id, chat_id, student_id, category,"
                 " dedup_key, payload, not_before)"
-                " SELECT :a, :a, :s, 'marks', 'test:' || n, '{}'::jsonb, now() - interval '1 s'"
+                " SELECT :a, :a, :s, 'marks', 'test:' || n, '{}'::jsonb, :due"
                 " FROM generate_series(1, 300) n"
             ),
-            {"a": MOTHER, "s": family.student_id},
+            {"a": MOTHER, "s": family.student_id, "due": datetime.now(UTC) - timedelta(seconds=1)},
         )
     seen: list[int] = []
 

@@ -151,23 +151,34 @@ async def staffroom(session: AsyncSession, profile: str = "default") -> Staffroo
         session.add(row)
         return row
 
+    # Entries made on Monday at noon: the stamps are given, never the database's now(),
+    # which is whatever day the suite runs on.
     substituted = lesson(3, substitute_teacher_id=substitute.id, attendance_taken_at=taken)
     control_lesson = lesson(
-        4, topic="Контрольная работа № 2", attendance_taken_at=taken, work_kind_id=control.id
+        4,
+        topic="Контрольная работа № 2",
+        topic_at=taken,
+        attendance_taken_at=taken,
+        work_kind_id=control.id,
     )
     grouped = lesson(
         5,
         subject_id=english.id,
         subgroup_id=group.id,
         topic="Present Perfect",
+        topic_at=taken,
         attendance_taken_at=taken,
         work_kind_id=control.id,
     )
-    kept = lesson(6, topic="Квадратные уравнения", attendance_taken_at=taken)
+    kept = lesson(6, topic="Квадратные уравнения", topic_at=taken, attendance_taken_at=taken)
     first = lesson(1, class_id=first_grade, attendance_taken_at=taken)
     await session.flush()
     for done in (substituted, control_lesson, grouped, kept):
-        session.add(m.Homework(lesson_id=done.id, due_date=MONDAY + timedelta(2), text="№ 1"))
+        session.add(
+            m.Homework(
+                lesson_id=done.id, due_date=MONDAY + timedelta(2), text="№ 1", created_at=taken
+            )
+        )
     session.add_all(
         [
             m.Mark(
@@ -315,10 +326,12 @@ async def test_snooze_and_off_from_the_reminder_buttons(
     connection = await session.connection()
     rules = await _rules(connection, room)
     teacher = chat(TEACHER_ACCOUNT)
-    replies = await teacher.press("rem:s:topic:r")
-    assert "до завтра" in replies[-1].params["text"]
-    replies = await teacher.press("rem:o:homework:r")
-    assert "отключены" in replies[-1].params["text"]
+    # The buttons are pressed on Monday evening, under the reminder they came with.
+    with time_machine.travel(at(MONDAY, 19, 50), tick=False):
+        replies = await teacher.press("rem:s:topic:r")
+        assert "до завтра" in replies[-1].params["text"]
+        replies = await teacher.press("rem:o:homework:r")
+        assert "отключены" in replies[-1].params["text"]
     planned = await reminders.queue_reminders(connection, rules, Run.EVENING, at(MONDAY, 20))
     payload = (
         await connection.execute(
@@ -343,9 +356,11 @@ async def test_snooze_and_off_from_the_reminder_buttons(
     # A new day: what is still overdue is told again, topics included; homework stays off.
     assert {g["category"] for g in payload["gaps"]} == {"topic", "attendance"}
     # /reminders shows the state and turns homework on again.
-    screen = await teacher.send("/reminders")
-    assert "домашние задания: выкл." in screen[-1].params["text"]
-    await teacher.press("rem:n:homework:p")
+    with time_machine.travel(at(tuesday, 7, 40), tick=False):
+        screen = await teacher.send("/reminders")
+        assert "домашние задания: выкл." in screen[-1].params["text"]
+        assert "темы урока: включены" in screen[-1].params["text"]  # the snooze has ended
+        await teacher.press("rem:n:homework:p")
     assert not (await reminders.mutes(connection, TEACHER_ACCOUNT, at(tuesday, 8))).get(
         Category.HOMEWORK
     )
