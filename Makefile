@@ -34,7 +34,7 @@ test: lint typecheck unit
 locales: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k N_ -k gettext -k ngettext:1,2 -k lazy_gettext \
 		--no-location --sort-output -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching -w 100
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.seed

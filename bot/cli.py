@@ -9,10 +9,15 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("journalbot")
 
@@ -44,6 +49,23 @@ def database_url(settings: Settings) -> str:
         return start_embedded(settings.data_dir)
     except EmbeddedPostgresError as exc:
         raise CommandError(str(exc)) from None
+
+
+def zone_of(name: str | None, settings: Settings) -> ZoneInfo:
+    """A school's zone, else the default one: the command line never prints bare UTC."""
+    return ZoneInfo(name or settings.default_timezone)
+
+
+def moment(at: datetime, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """2026-12-01 04:21 MSK (Europe/Moscow): local time, with the zone named."""
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {local:%Z} ({zone.key})"
+
+
+def in_range(option: str, value: int, low: int, high: int) -> None:
+    """Bad numbers stop the command before it touches anything."""
+    if not low <= value <= high:
+        raise CommandError(f"{option} must be from {low} to {high}, not {value}")
 
 
 class ProgressBar:
@@ -170,11 +192,11 @@ async def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import StartupError, run_bot
+    from bot.app import ProcessFailed, StartupError, run_bot
 
     try:
         await run_bot(settings, database_url(settings))
-    except StartupError as exc:
+    except (StartupError, ProcessFailed) as exc:
         raise CommandError(str(exc)) from None
     return 0
 
@@ -202,6 +224,7 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
     from services import linking
     from services.db.session import create_engine, create_sessionmaker
 
+    in_range("--days", args.days, 1, linking.MAX_TTL_DAYS)
     username = await _bot_username(settings)
     if args.pdf and not username:
         raise CommandError("--pdf needs the bot's username: set BOT_USERNAME (or BOT_TOKEN)")
@@ -236,13 +259,16 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
                     )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-            school_name = await linking.school_name(session, issued[0].school_id) if issued else ""
+            school_id = issued[0].school_id if issued else args.school
+            school_name = await linking.school_name(session, school_id) if issued else ""
+            zone = zone_of(await linking.school_zone(session, school_id), settings)
             await session.commit()
     finally:
         await engine.dispose()
     link = f"https://t.me/{username}?start=" if username else "/start "
     print(
-        f"{len(issued)} code(s), valid until {(now + ttl):%d.%m.%Y}; shown once, keep them safe:"
+        f"{len(issued)} code(s), valid until {moment(now + ttl, zone)}; "
+        "shown once, keep them safe:"
     )
     for slip in issued:
         print(
@@ -254,7 +280,7 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
 
         assert username is not None
         pdf = render_slips(
-            [SlipData(s.name, s.detail, s.code, s.expires_at) for s in issued],
+            [SlipData(s.name, s.detail, s.code, s.expires_at.astimezone(zone)) for s in issued],
             bot_username=username,
             school_name=school_name,
         )
@@ -275,11 +301,11 @@ async def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
             if args.access_command == "revoke":
                 try:
                     person = linking.PersonId.parse(args.person)
+                    ended = await linking.revoke_person(
+                        session, person=person, now=datetime.now(UTC), reason=args.reason
+                    )
                 except ValueError as exc:
                     raise CommandError(str(exc)) from None
-                ended = await linking.revoke_person(
-                    session, person=person, now=datetime.now(UTC), reason=args.reason
-                )
                 print(f"{person}: {ended} link(s) revoked, unused codes cancelled")
                 return 0
             links = await linking.list_links(session, include_revoked=args.all)
@@ -287,18 +313,35 @@ async def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     print(f"{len(links)} link(s)")
     for info in links:
-        state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+        zone = zone_of(info.timezone, settings)
+        state = f"revoked {moment(info.revoked_at, zone)}" if info.revoked_at else "active"
         print(
             f"  {info.person!s:<16} {info.name:<32} account {info.account_id:<12} "
-            f"since {info.created_at:%Y-%m-%d}  {state}"
+            f"since {moment(info.created_at, zone)}  {state}"
         )
     return 0
+
+
+AUDIT_LIMIT = 10_000
+
+
+def _detail(value: object, zone: ZoneInfo) -> str:
+    """A detail as printed: moments stored as ISO text (a lockout's end) in the local zone."""
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if at.tzinfo is not None:
+            return moment(at, zone)
+    return str(value)
 
 
 async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     from services import audit, linking
     from services.db.session import create_engine, create_sessionmaker
 
+    in_range("--limit", args.limit, 1, AUDIT_LIMIT)
     try:
         person = linking.PersonId.parse(args.person)
     except ValueError as exc:
@@ -306,6 +349,8 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(database_url(settings), pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session:
+            # A person no longer in the journal still has an audit trail: no existence check.
+            zone = zone_of(await linking.person_zone(session, person), settings)
             entries = await audit.entries_for_person(
                 session, kind=person.kind.value, person_id=person.id, limit=args.limit
             )
@@ -322,12 +367,26 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
             )
             if value is not None
         )
-        details = " ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+        details = " ".join(f"{k}={_detail(v, zone)}" for k, v in sorted(entry.details.items()))
         print(
-            f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.action:<16} account={entry.account_id} "
+            f"  {moment(entry.at, zone, seconds=True)} {entry.action:<16} "
+            f"account={entry.account_id} "
             f"by={entry.actor} {subject} {details}".rstrip()
         )
     return 0
+
+
+async def _zone_of_the_school(engine: AsyncEngine, settings: Settings) -> ZoneInfo:
+    """The zone of the database's only school; the default zone when there are several."""
+    from services import linking
+    from services.db.session import create_sessionmaker
+
+    async with create_sessionmaker(engine)() as session:
+        try:
+            school_id = await linking.only_school(session)
+        except ValueError:
+            return zone_of(None, settings)
+        return zone_of(await linking.school_zone(session, school_id), settings)
 
 
 async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
@@ -336,9 +395,12 @@ async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
 
     url = database_url(settings)
     if args.notify_command == "worker":
-        from bot.app import run_worker
+        from bot.app import ProcessFailed, StartupError, run_worker
 
-        await run_worker(settings, url)
+        try:
+            await run_worker(settings, url)
+        except (StartupError, ProcessFailed) as exc:
+            raise CommandError(str(exc)) from None
         return 0
     engine = create_engine(url, pool_size=1)
     try:
@@ -347,9 +409,10 @@ async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{count} dead message(s) queued again")
             return 0
         state = await delivery.status(engine)
+        zone = await _zone_of_the_school(engine, settings)
     finally:
         await engine.dispose()
-    oldest = f"{state.oldest_pending:%Y-%m-%d %H:%M:%S %Z}" if state.oldest_pending else "—"
+    oldest = moment(state.oldest_pending, zone, seconds=True) if state.oldest_pending else "—"
     print(f"pending       {state.pending:8d}  (due now {state.due})")
     print(f"oldest        {oldest}")
     print(f"sent, 1 hour  {state.sent_last_hour:8d}")
@@ -460,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--person", help="one person: guardian:ID, student:ID or staff:ID")
     who.add_argument("--staff", action="store_true", help="every member of staff of the school")
     issue.add_argument("--school", type=int, help="school id, when there are several")
-    issue.add_argument("--days", type=int, default=14, help="days the codes stay valid")
+    issue.add_argument("--days", type=int, default=14, help="days the codes stay valid, 1 to 90")
     issue.add_argument("--pdf", help="also write printable slips with QR codes to this file")
 
     access = commands.add_parser("access", help="who is linked; revoke access")
@@ -475,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the audit log of a person")
     audit.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
-    audit.add_argument("--limit", type=int, default=100)
+    audit.add_argument("--limit", type=int, default=100, help=f"1 to {AUDIT_LIMIT:,} entries")
 
     notify_parser = commands.add_parser("notify", help="the notification queue")
     notify_commands = notify_parser.add_subparsers(

@@ -1,16 +1,28 @@
-"""The audit log: links, unlinks, failed attempts, lockouts and views of a child's data."""
+"""The audit log: links, unlinks, failed attempts, lockouts, refused buttons and views."""
 
 from __future__ import annotations
 
 import enum
+import itertools
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
+
+log = logging.getLogger(__name__)
+
+# Refused button presses written to the log: per account and in all, within DENIED_WINDOW.
+# Beyond either cap a press is only counted in the process's log, so a flood of forged
+# buttons cannot fill the table (at most 2,000 rows an hour, whatever the number of accounts).
+DENIED_PER_ACCOUNT = 20
+DENIED_GLOBAL = 2000
+DENIED_WINDOW = timedelta(hours=1)
+_BIGINT = 2**63 - 1
 
 
 class Action(enum.StrEnum):
@@ -48,22 +60,84 @@ def record(
     guardian_id: int | None = None,
     staff_id: int | None = None,
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Add an entry to the session; it is written with the caller's commit.
 
-    `details` holds identifiers and screen names only, never message texts or codes.
+    `details` holds identifiers and screen names only, never message texts or codes. `at`
+    defaults to the database's clock; pass the caller's `now` where limits count entries.
     """
-    session.add(
-        m.AuditEntry(
-            account_id=account_id,
-            actor=actor,
-            action=action.value,
-            student_id=student_id,
-            guardian_id=guardian_id,
-            staff_id=staff_id,
-            details=details or {},
-        )
+    entry = m.AuditEntry(
+        account_id=account_id,
+        actor=actor,
+        action=action.value,
+        student_id=student_id,
+        guardian_id=guardian_id,
+        staff_id=staff_id,
+        details=details or {},
     )
+    if at is not None:
+        entry.at = at
+    session.add(entry)
+
+
+async def _count_denied(
+    session: AsyncSession, *, now: datetime, cap: int, account_id: int | None = None
+) -> int:
+    query = select(m.AuditEntry.id).where(
+        m.AuditEntry.action == Action.DENIED.value,
+        m.AuditEntry.at > now - DENIED_WINDOW,
+        m.AuditEntry.at <= now,
+    )
+    if account_id is not None:
+        query = query.where(m.AuditEntry.account_id == account_id)
+    # Counting stops at the cap: the flood it guards against must not make it slow.
+    count = await session.scalar(select(func.count()).select_from(query.limit(cap).subquery()))
+    return int(count or 0)
+
+
+_dropped = itertools.count(1)
+
+
+def _count_dropped() -> None:
+    """Count presses beyond the caps in the log: the first, then every thousandth, no ids."""
+    dropped = next(_dropped)
+    if dropped == 1 or dropped % 1000 == 0:
+        log.warning("refused button presses beyond the audit log's hourly cap: %d", dropped)
+
+
+async def denied(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    button: str,
+    now: datetime,
+    student_id: int | None = None,
+) -> bool:
+    """Record a refused button press (a forged or stale id), within the caps. Commits.
+
+    `button` is the callback data's prefix (which screen), never the whole data. Returns
+    whether a row was written.
+    """
+    if await _count_denied(
+        session, now=now, cap=DENIED_PER_ACCOUNT, account_id=account_id
+    ) >= DENIED_PER_ACCOUNT or (
+        await _count_denied(session, now=now, cap=DENIED_GLOBAL) >= DENIED_GLOBAL
+    ):
+        _count_dropped()
+        return False
+    details: dict[str, Any] = {"button": button[:16]}
+    in_range = student_id is not None and 0 < student_id <= _BIGINT
+    record(
+        session,
+        Action.DENIED,
+        account_id=account_id,
+        student_id=student_id if in_range else None,
+        details=details,
+        at=now,
+    )
+    await session.commit()
+    return True
 
 
 async def entries_for_person(

@@ -2,7 +2,9 @@
 
 Codes are issued by the journal administrator (seed 001 §3.2, seed 004 §3.3.5), are random from
 `secrets`, single use, expiring, and stored only as an HMAC with a server secret. Guessing is
-limited per account and across all accounts, and every attempt is audited.
+limited per account; a flood of wrong codes from many accounts tightens the budget of accounts
+linked to nobody, and never refuses a right code to an account that is not itself locked. Every
+attempt is audited.
 """
 
 from __future__ import annotations
@@ -30,14 +32,21 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10  # 31**10 ≈ 2**49.5: far above the 40 bits asked for
 GROUP = 5
 DEFAULT_TTL = timedelta(days=14)
+# The longest a slip may stay valid: a term's start with time to hand slips out, no longer.
+MAX_TTL_DAYS = 90
 
 MAX_FAILURES_PER_ACCOUNT = 5
 FAILURE_WINDOW = timedelta(hours=1)
-# Across all accounts: a distributed guess run slows everybody down rather than succeeding.
-MAX_FAILURES_GLOBAL = 200
+# A flood: this many wrong codes from all accounts within GLOBAL_WINDOW (1,200 an hour). While
+# it lasts, an account linked to nobody (the kind a guess run is made of) may get only
+# MAX_FAILURES_IN_FLOOD wrong codes an hour, one typo and its correction. A right code is looked
+# up before any of this matters, so other people's failures never refuse it.
+FLOOD_FAILURES = 200
 GLOBAL_WINDOW = timedelta(minutes=10)
+MAX_FAILURES_IN_FLOOD = 2
 
 _NOT_CODE = re.compile(r"[\s\-_.]")
+_MAX_ID = 2**63 - 1  # ids are bigint
 
 
 class PersonKind(enum.StrEnum):
@@ -59,9 +68,12 @@ class PersonId:
         """`guardian:12`, `student:34` or `staff:5`."""
         kind, _, number = text.partition(":")
         try:
-            return cls(PersonKind(kind.strip().lower()), int(number))
+            person = cls(PersonKind(kind.strip().lower()), int(number))
         except ValueError:
             raise ValueError(f"{text!r}: expected guardian:ID, student:ID or staff:ID") from None
+        if not 0 < person.id <= _MAX_ID:
+            raise ValueError(f"{text!r}: an id is a number from 1 to {_MAX_ID}")
+        return person
 
 
 def generate_code() -> str:
@@ -98,9 +110,44 @@ class IssuedCode:
     expires_at: datetime
 
 
+# Latin letters typed for the Cyrillic ones they look like or stand for: 7B may be 7Б or 7В.
+_CYRILLIC_FOR_LATIN = {
+    "A": "А", "B": "БВ", "C": "СЦ", "D": "Д", "E": "ЕЭ", "F": "Ф", "G": "Г", "H": "НХ",
+    "I": "И", "J": "Й", "K": "К", "L": "Л", "M": "М", "N": "Н", "O": "О", "P": "ПР",
+    "R": "Р", "S": "С", "T": "Т", "U": "У", "V": "В", "W": "В", "X": "Х", "Y": "УЫ",
+    "Z": "З",
+}  # fmt: skip
+
+
+async def check_school(session: AsyncSession, school_id: int | None) -> None:
+    """ValueError when a school id is given and there is no such school."""
+    if school_id is None:
+        return
+    if not 0 < school_id <= _MAX_ID or await session.get(m.School, school_id) is None:
+        raise ValueError(f"no school {school_id}")
+
+
+async def _no_class(session: AsyncSession, school_id: int | None, grade: int, letter: str) -> str:
+    """Why a class was not found, suggesting the Cyrillic class meant by a Latin letter."""
+    if not "A" <= letter <= "Z":
+        return f"no class {grade}{letter}"
+    candidates = _CYRILLIC_FOR_LATIN.get(letter, "")
+    query = select(m.SchoolClass.letter).where(
+        m.SchoolClass.grade == grade, m.SchoolClass.letter.in_(list(candidates))
+    )
+    if school_id is not None:
+        query = query.where(m.SchoolClass.school_id == school_id)
+    found = sorted(set((await session.scalars(query)).all()))
+    if not found:
+        return f"no class {grade}{letter} (class letters are Cyrillic)"
+    meant = " or ".join(f"{grade}{cyrillic}" for cyrillic in found)
+    return f"no class {grade}{letter}; did you mean {meant}?"
+
+
 async def _people_of_class(
     session: AsyncSession, school_id: int | None, label: str
 ) -> list[tuple[PersonId, int, str, str]]:
+    await check_school(session, school_id)
     match = re.fullmatch(r"\s*(\d{1,2})\s*-?\s*([А-ЯЁA-Z])\s*", label.upper())
     if match is None:
         raise ValueError(f"{label!r}: expected a class such as 7Б")
@@ -112,7 +159,7 @@ async def _people_of_class(
         query = query.where(m.SchoolClass.school_id == school_id)
     classes = (await session.execute(query.order_by(m.SchoolClass.id.desc()))).all()
     if not classes:
-        raise ValueError(f"class {grade}{letter} not found")
+        raise ValueError(await _no_class(session, school_id, grade, letter))
     if len({school for _, school in classes}) > 1:
         raise ValueError(f"class {grade}{letter} exists in several schools: give --school")
     class_id, school = classes[0]
@@ -155,8 +202,27 @@ async def _people_of_class(
     return unique
 
 
+_NOUNS = {
+    PersonKind.GUARDIAN: "guardian",
+    PersonKind.STUDENT: "student",
+    PersonKind.STAFF: "staff member",
+}
+_MODELS: dict[PersonKind, type[m.Guardian | m.Student | m.Staff]] = {
+    PersonKind.GUARDIAN: m.Guardian,
+    PersonKind.STUDENT: m.Student,
+    PersonKind.STAFF: m.Staff,
+}
+
+
+async def check_person(session: AsyncSession, person: PersonId) -> None:
+    """ValueError ("guardian:9: no such guardian") when the journal has no such person."""
+    if not 0 < person.id <= _MAX_ID or await session.get(_MODELS[person.kind], person.id) is None:
+        raise ValueError(f"{person}: no such {_NOUNS[person.kind]}")
+
+
 async def _person(session: AsyncSession, person: PersonId) -> tuple[int, str, str]:
     """(school id, name, detail) of a person; ValueError when there is none."""
+    await check_person(session, person)
     if person.kind is PersonKind.STUDENT:
         row = (
             await session.execute(
@@ -225,6 +291,8 @@ async def _issue(
     now: datetime,
     ttl: timedelta,
 ) -> list[IssuedCode]:
+    if not timedelta(days=1) <= ttl <= timedelta(days=MAX_TTL_DAYS):
+        raise ValueError(f"a code is valid from 1 to {MAX_TTL_DAYS} days")
     issued: list[IssuedCode] = []
     for person, school_id, name, detail in people:
         columns = _person_columns(person)
@@ -288,6 +356,7 @@ async def issue_for_staff(
     ttl: timedelta = DEFAULT_TTL,
 ) -> list[IssuedCode]:
     """Codes for every current staff member of a school."""
+    await check_school(session, school_id)
     staff = (
         await session.execute(
             select(m.Staff)
@@ -311,7 +380,6 @@ class Outcome(enum.StrEnum):
     EXPIRED = "expired"
     USED = "used"
     LOCKED = "locked"
-    BUSY = "busy"  # the global limit: everybody waits a little
     CONSENT_MISSING = "consent_missing"
 
 
@@ -321,12 +389,18 @@ class LinkResult:
     role: PersonKind | None = None
     locked_until: datetime | None = None
     attempts_left: int | None = None
+    # Locked by the stricter budget of a flood of wrong codes, not by five of its own.
+    flood: bool = False
 
 
 async def ensure_account(
     session: AsyncSession, *, account_id: int, chat_id: int, language: str | None
 ) -> None:
-    """Create the account row on first contact; a returning user is active again."""
+    """Create the account row on first contact; a returning user is active again.
+
+    The upsert locks the account's row until the commit, so one account's attempts run one
+    after another and cannot slip past its limit side by side.
+    """
     await session.execute(
         insert(m.TelegramAccount)
         .values(id=account_id, chat_id=chat_id, language=language)
@@ -337,11 +411,33 @@ async def ensure_account(
     )
 
 
-async def lockout_until(
-    session: AsyncSession, *, account_id: int, now: datetime
-) -> datetime | None:
-    """When an account locked out for wrong codes may try again, or None if it may now."""
-    failures = (
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    failures: Sequence[datetime]  # the account's recent failures, newest first
+    allowed: int
+
+    @property
+    def flood(self) -> bool:
+        """Locked (or nearly) by a flood's budget, where its own would not have been."""
+        strict = self.allowed < MAX_FAILURES_PER_ACCOUNT
+        return strict and len(self.failures) < MAX_FAILURES_PER_ACCOUNT
+
+    @property
+    def locked_until(self) -> datetime | None:
+        if len(self.failures) < self.allowed:
+            return None
+        # Free again one window after the failure that used up the budget.
+        return self.failures[self.allowed - 1] + FAILURE_WINDOW
+
+    @property
+    def left(self) -> int:
+        return max(self.allowed - len(self.failures), 0)
+
+
+async def _recent_failures(
+    session: AsyncSession, account_id: int, now: datetime
+) -> Sequence[datetime]:
+    return (
         (
             await session.execute(
                 select(m.AuditEntry.at)
@@ -349,6 +445,7 @@ async def lockout_until(
                     m.AuditEntry.account_id == account_id,
                     m.AuditEntry.action == Action.CODE_FAILED.value,
                     m.AuditEntry.at > now - FAILURE_WINDOW,
+                    m.AuditEntry.at <= now,
                 )
                 .order_by(m.AuditEntry.at.desc())
                 .limit(MAX_FAILURES_PER_ACCOUNT)
@@ -357,57 +454,61 @@ async def lockout_until(
         .scalars()
         .all()
     )
-    if len(failures) < MAX_FAILURES_PER_ACCOUNT:
-        return None
-    # Free again one hour after the fifth-latest failure.
-    return failures[-1] + FAILURE_WINDOW
 
 
-async def _globally_busy(session: AsyncSession, now: datetime) -> bool:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(m.AuditEntry)
+async def flood(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether wrong codes from all accounts together are coming at a guess run's pace."""
+    recent = (
+        select(m.AuditEntry.id)
         .where(
             m.AuditEntry.action == Action.CODE_FAILED.value,
             m.AuditEntry.at > now - GLOBAL_WINDOW,
+            m.AuditEntry.at <= now,
         )
+        .limit(FLOOD_FAILURES)  # counting stops at the threshold, however big the flood
+        .subquery()
     )
-    return (count or 0) >= MAX_FAILURES_GLOBAL
+    count = await session.scalar(select(func.count()).select_from(recent))
+    return int(count or 0) >= FLOOD_FAILURES
+
+
+async def _is_linked(session: AsyncSession, account_id: int) -> bool:
+    found = await session.scalar(
+        select(m.AccountLink.id)
+        .where(m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _budget(session: AsyncSession, account_id: int, now: datetime) -> _Budget:
+    failures = await _recent_failures(session, account_id, now)
+    # An account without failures is never locked: its code is looked up at once.
+    if failures and await flood(session, now=now) and not await _is_linked(session, account_id):
+        return _Budget(failures, MAX_FAILURES_IN_FLOOD)
+    return _Budget(failures, MAX_FAILURES_PER_ACCOUNT)
 
 
 async def _fail(
     session: AsyncSession, *, account_id: int, now: datetime, reason: str
 ) -> LinkResult:
-    session.add(
-        m.AuditEntry(
-            account_id=account_id,
-            action=Action.CODE_FAILED.value,
-            at=now,
-            details={"reason": reason},
-        )
+    audit.record(
+        session, Action.CODE_FAILED, account_id=account_id, at=now, details={"reason": reason}
     )
     await session.flush()
-    until = await lockout_until(session, account_id=account_id, now=now)
+    budget = await _budget(session, account_id, now)
+    until = budget.locked_until
     if until is not None:
         audit.record(
             session,
             Action.CODE_LOCKED,
             account_id=account_id,
-            details={"until": until.isoformat()},
+            at=now,
+            details={"until": until.isoformat(), "flood": budget.flood},
         )
-        return LinkResult(Outcome.LOCKED, locked_until=until)
-    recent = await session.scalar(
-        select(func.count())
-        .select_from(m.AuditEntry)
-        .where(
-            m.AuditEntry.account_id == account_id,
-            m.AuditEntry.action == Action.CODE_FAILED.value,
-            m.AuditEntry.at > now - FAILURE_WINDOW,
-        )
-    )
-    left = MAX_FAILURES_PER_ACCOUNT - int(recent or 0)
+        return LinkResult(Outcome.LOCKED, locked_until=until, flood=budget.flood)
     outcome = {"expired": Outcome.EXPIRED, "used": Outcome.USED}.get(reason, Outcome.INVALID)
-    return LinkResult(outcome, attempts_left=left)
+    return LinkResult(outcome, attempts_left=budget.left)
 
 
 async def _students_without_consent(session: AsyncSession, student_ids: Sequence[int]) -> bool:
@@ -433,16 +534,15 @@ async def redeem(
 ) -> LinkResult:
     """Link the account to the code's person, if the code is good and the account not locked.
 
-    Commits: a failed attempt is recorded even though nothing is linked.
+    Only the account's own failures lock it (under a flood of wrong codes, sooner): a right
+    code from an account that is not locked always links. Commits: a failed attempt is
+    recorded even though nothing is linked.
     """
     await ensure_account(session, account_id=account_id, chat_id=chat_id, language=language)
-    until = await lockout_until(session, account_id=account_id, now=now)
-    if until is not None:
+    budget = await _budget(session, account_id, now)
+    if budget.locked_until is not None:
         await session.commit()
-        return LinkResult(Outcome.LOCKED, locked_until=until)
-    if await _globally_busy(session, now):
-        await session.commit()
-        return LinkResult(Outcome.BUSY)
+        return LinkResult(Outcome.LOCKED, locked_until=budget.locked_until, flood=budget.flood)
     code = normalize_code(text)
     row = None
     if code is not None:
@@ -572,7 +672,9 @@ async def revoke_person(
     """End every link and every unused code of a person at once (seed 002 §4.3–4.4). Commits.
 
     Effective on the next update: access is checked against the links on every query.
+    ValueError, with nothing written, when the journal has no such person.
     """
+    await check_person(session, person)
     column = getattr(m.AccountLink, f"{person.kind.value}_id")
     links = (
         (
@@ -607,10 +709,20 @@ class LinkInfo:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    timezone: str | None  # of the person's school
 
 
 async def list_links(session: AsyncSession, *, include_revoked: bool = False) -> list[LinkInfo]:
-    """Every account link with the person's name (administrator's view)."""
+    """Every account link with the person's name and school's zone (administrator's view)."""
+    guardians_school = (
+        select(m.Student.school_id)
+        .join(m.Guardianship, m.Guardianship.student_id == m.Student.id)
+        .where(m.Guardianship.guardian_id == m.AccountLink.guardian_id)
+        .order_by(m.Student.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    school_id = func.coalesce(m.Student.school_id, m.Staff.school_id, guardians_school)
     query = (
         select(
             m.AccountLink,
@@ -619,6 +731,7 @@ async def list_links(session: AsyncSession, *, include_revoked: bool = False) ->
                 m.Student.last_name + " " + m.Student.first_name,
                 m.Staff.last_name + " " + m.Staff.first_name,
             ),
+            select(m.School.timezone).where(m.School.id == school_id).scalar_subquery(),
         )
         .outerjoin(m.Guardian, m.Guardian.id == m.AccountLink.guardian_id)
         .outerjoin(m.Student, m.Student.id == m.AccountLink.student_id)
@@ -628,7 +741,7 @@ async def list_links(session: AsyncSession, *, include_revoked: bool = False) ->
     if not include_revoked:
         query = query.where(m.AccountLink.revoked_at.is_(None))
     result = []
-    for link, name in (await session.execute(query)).all():
+    for link, name, zone in (await session.execute(query)).all():
         kind = PersonKind(link.role)
         person_id = link.guardian_id or link.student_id or link.staff_id or 0
         result.append(
@@ -638,6 +751,7 @@ async def list_links(session: AsyncSession, *, include_revoked: bool = False) ->
                 name=str(name or ""),
                 created_at=link.created_at,
                 revoked_at=link.revoked_at,
+                timezone=zone,
             )
         )
     return result
@@ -741,3 +855,20 @@ async def only_school(session: AsyncSession) -> int:
 
 async def school_name(session: AsyncSession, school_id: int) -> str:
     return str(await session.scalar(select(m.School.name).where(m.School.id == school_id)) or "")
+
+
+async def school_zone(session: AsyncSession, school_id: int | None) -> str | None:
+    """The school's time zone (IANA name), None when there is no such school."""
+    if school_id is None:
+        return None
+    zone = await session.scalar(select(m.School.timezone).where(m.School.id == school_id))
+    return str(zone) if zone else None
+
+
+async def person_zone(session: AsyncSession, person: PersonId) -> str | None:
+    """The time zone of the person's school; None when the journal cannot tell."""
+    try:
+        school_id, _, _ = await _person(session, person)
+    except ValueError:
+        return None
+    return await school_zone(session, school_id)

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from aiogram.filters.callback_data import CallbackData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.keyboards import (
@@ -24,7 +25,8 @@ from handlers.keyboards import (
     ReportCb,
     TimetableCb,
 )
-from services import access, linking
+from handlers.teacher.reminders import ReminderCb
+from services import access, audit, linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
 from tests.chat import Chat, joined
@@ -165,6 +167,29 @@ async def test_forged_buttons_get_not_found(
             assert [r.method for r in replies] == ["answerCallbackQuery"], button
     account = await session.get(m.TelegramAccount, 51)
     assert account is not None and account.selected_student_id is None
+    # Each refused press is audited as DENIED, up to the hourly cap of an account.
+    presses = len(_forged_buttons(world))
+    assert presses > audit.DENIED_PER_ACCOUNT
+    for who in (parent, student, stranger):
+        rows = (
+            await session.execute(
+                select(m.AuditEntry.student_id, m.AuditEntry.details)
+                .where(m.AuditEntry.account_id == who.user_id, m.AuditEntry.action == "denied")
+                .order_by(m.AuditEntry.id)
+            )
+        ).all()
+        assert len(rows) == audit.DENIED_PER_ACCOUNT
+        assert rows[0] == (world.other_child, {"button": "child"})
+        assert {r.details["button"] for r in rows} <= {
+            "child",
+            "mk",
+            "hw",
+            "tt",
+            "at",
+            "fn",
+            "ch",
+            "rc",
+        }
 
 
 @settings(
@@ -215,3 +240,49 @@ async def test_random_input_links_nothing_and_is_answered_politely(
         )
         == 0
     )
+
+
+async def _denied(session: AsyncSession, account_id: int | None = None) -> int:
+    query = select(func.count()).select_from(m.AuditEntry).where(m.AuditEntry.action == "denied")
+    if account_id is not None:
+        query = query.where(m.AuditEntry.account_id == account_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def test_refused_presses_are_audited_within_the_caps(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    with time_machine.travel(NOW, tick=False) as clock:
+        stranger = chat(71)
+        await stranger.press(ClassCb(c=world.school.class_id).pack())
+        # A teacher's reminder button pressed by somebody who is not staff.
+        replies = await stranger.press(ReminderCb(a="s", c="topic").pack())
+        assert [r.params.get("text") for r in replies] == ["Эта кнопка больше не действует."]
+        rows = (
+            await session.execute(
+                select(m.AuditEntry.at, m.AuditEntry.details)
+                .where(m.AuditEntry.account_id == 71, m.AuditEntry.action == "denied")
+                .order_by(m.AuditEntry.id)
+            )
+        ).all()
+        assert rows == [(NOW, {"button": "cl"}), (NOW, {"button": "rem"})]
+        # A flood from many accounts: once the hour's rows reach the global cap, a press is
+        # still answered, but no row is added.
+        await session.execute(
+            insert(m.AuditEntry),
+            [
+                {"account_id": 100_000 + n, "action": "denied", "at": NOW, "details": {}}
+                for n in range(audit.DENIED_GLOBAL - 2)
+            ],
+        )
+        await session.commit()
+        latecomer = chat(72)
+        for _ in range(3):
+            replies = await latecomer.press(ChildCb(student_id=world.other_child).pack())
+            assert [r.params.get("text") for r in replies] == ["Не найдено."]
+        assert await _denied(session, 72) == 0
+        assert await _denied(session) == audit.DENIED_GLOBAL
+        # An hour later the log takes refused presses again.
+        clock.shift(audit.DENIED_WINDOW)
+        await latecomer.press(ChildCb(student_id=world.other_child).pack())
+        assert await _denied(session, 72) == 1

@@ -8,8 +8,9 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services import linking
@@ -87,7 +88,7 @@ async def test_issue_list_revoke_audit(
 
     rc, out, _ = await _journalbot(database_url, tmp_path, "audit", "--person", person)
     assert rc == 0
-    actions = re.findall(r"^\s+\S+ \S+ (\w+)", out, flags=re.MULTILINE)
+    actions = re.findall(r"^\s+\S+ \S+ \S+ \(Europe/Moscow\) (\w+)", out, flags=re.MULTILINE)
     assert actions[:3] == ["revoked", "linked", "code_issued"]
     assert "reason=compromised" in out
     assert codes[1] not in out  # codes never reach the audit log
@@ -100,4 +101,95 @@ async def test_issue_list_revoke_audit(
     assert pdf.read_bytes().startswith(b"%PDF")
 
     rc, _, err = await _journalbot(database_url, tmp_path, "codes", "issue", "--class", "9Я")
-    assert rc == 1 and err.strip() == "journalbot: class 9Я not found"
+    assert rc == 1 and err.strip() == "journalbot: no class 9Я"
+
+
+async def _rows(engine: AsyncEngine) -> tuple[int, ...]:
+    counts = []
+    async with AsyncSession(engine) as session:
+        for table in (m.ActivationCode, m.AuditEntry, m.AccountLink, m.School):
+            counts.append(int(await session.scalar(select(func.count()).select_from(table)) or 0))
+    return tuple(counts)
+
+
+async def test_bad_input_gets_one_line_and_changes_nothing(
+    committing_engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    async with AsyncSession(committing_engine) as session:
+        await session.execute(text("SET LOCAL journal.capture = 'off'"))
+        school = await mini_school(session)
+        await session.commit()
+    before = await _rows(committing_engine)
+    cases = {
+        ("codes", "issue", "--class", "7Б", "--days", "0"): "--days must be from 1 to 90, not 0",
+        ("codes", "issue", "--class", "7Б", "--days", "-5"): "--days must be from 1 to 90, not -5",
+        ("codes", "issue", "--class", "7Б", "--days", "100000"): (
+            "--days must be from 1 to 90, not 100000"
+        ),
+        ("audit", "--person", f"guardian:{school.guardian_id}", "--limit", "-1"): (
+            "--limit must be from 1 to 10000, not -1"
+        ),
+        ("access", "revoke", "--person", "guardian:99999"): "guardian:99999: no such guardian",
+        ("access", "revoke", "--person", "staff:99999"): "staff:99999: no such staff member",
+        ("access", "revoke", "--person", "student:0"): (
+            "'student:0': an id is a number from 1 to 9223372036854775807"
+        ),
+        ("codes", "issue", "--class", "7Б", "--school", "99"): "no school 99",
+        ("codes", "issue", "--staff", "--school", "99"): "no school 99",
+        ("codes", "issue", "--class", "7B"): "no class 7B; did you mean 7Б?",
+        ("codes", "issue", "--class", "7Q"): "no class 7Q (class letters are Cyrillic)",
+        ("codes", "issue", "--class", "7z"): "no class 7Z (class letters are Cyrillic)",
+    }
+    for args, message in cases.items():
+        rc, out, err = await _journalbot(database_url, tmp_path, *args)
+        assert (rc, out, err) == (1, "", f"journalbot: {message}\n"), args
+    assert await _rows(committing_engine) == before
+
+
+async def test_times_are_printed_in_the_schools_zone(
+    committing_engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    async with AsyncSession(committing_engine) as session:
+        await session.execute(text("SET LOCAL journal.capture = 'off'"))
+        school = await mini_school(session)
+        row = await session.get(m.School, school.school_id)
+        assert row is not None
+        row.timezone = "Asia/Yekaterinburg"  # not the default zone, which is Moscow's
+        await session.commit()
+    zone = ZoneInfo("Asia/Yekaterinburg")
+
+    def local(at: datetime, seconds: bool = False) -> str:
+        shown = at.astimezone(zone)
+        return f"{shown:%Y-%m-%d %H:%M{':%S' if seconds else ''}} +05 (Asia/Yekaterinburg)"
+
+    person = f"student:{school.student_id}"
+    rc, out, _ = await _journalbot(database_url, tmp_path, "codes", "issue", "--person", person)
+    assert rc == 0
+    [code] = re.findall(r"start=([A-Z2-9]{10})", out)
+    async with AsyncSession(committing_engine) as session:
+        expires = await session.scalar(select(m.ActivationCode.expires_at))
+        assert expires is not None
+        assert f"1 code(s), valid until {local(expires)};" in out
+        result = await linking.redeem(
+            session,
+            account_id=777,
+            chat_id=777,
+            text=code,
+            secret=b"cli-secret",
+            now=datetime.now(UTC),
+        )
+        assert result.outcome is linking.Outcome.LINKED
+        link = await session.scalar(select(m.AccountLink))
+        assert link is not None
+    rc, out, _ = await _journalbot(database_url, tmp_path, "access", "list")
+    assert rc == 0 and f"since {local(link.created_at)}  active" in out
+
+    rc, out, _ = await _journalbot(database_url, tmp_path, "audit", "--person", person)
+    async with AsyncSession(committing_engine) as session:
+        stamps = (
+            await session.scalars(
+                select(m.AuditEntry.at).order_by(m.AuditEntry.at.desc(), m.AuditEntry.id.desc())
+            )
+        ).all()
+    printed = re.findall(r"^  (\S+ \S+ \S+ \(\S+\)) ", out, flags=re.MULTILINE)
+    assert rc == 0 and printed == [local(at, seconds=True) for at in stamps]

@@ -319,3 +319,55 @@ async def test_codes_are_stored_only_as_hmac_and_are_well_formed(
     assert len(hashes) == len(issued)
     assert all(slip.code.encode() not in h for slip in issued for h in hashes)
     assert {linking.hash_code(CODE_SECRET, s.code) for s in issued} == set(hashes)
+
+
+def _wrong_code(account: int, attempt: int) -> str:
+    """A well-formed code that no slip carries (issued codes are random: a clash is 1 in 2**49)."""
+    letters = linking.ALPHABET
+    return f"ZZZZ{letters[account % 31]}-{letters[account // 31 % 31]}ZZZ{letters[attempt]}"
+
+
+async def _failures(session: AsyncSession, account_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(m.AuditEntry)
+        .where(m.AuditEntry.account_id == account_id, m.AuditEntry.action == "code_failed")
+    )
+    return int(count or 0)
+
+
+async def test_a_flood_of_wrong_codes_never_stops_a_right_code(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    with time_machine.travel(NOW, tick=False) as clock:
+        code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
+        second = await issue(session, PersonId(PersonKind.STUDENT, world.school.student_id))
+        # 50 throwaway accounts, 5 wrong codes each: 250 tries against a flood line of 200.
+        guessers = [chat(20_000 + n) for n in range(50)]
+        for n, guesser in enumerate(guessers):
+            for attempt in range(linking.MAX_FAILURES_PER_ACCOUNT):
+                await guesser.send(_wrong_code(n, attempt))
+        assert await linking.flood(session, now=NOW)
+        # Before the flood each account got its own five; once it began, only two.
+        per_account = [await _failures(session, g.user_id) for g in guessers]
+        assert per_account[:40] == [5] * 40
+        assert per_account[40:] == [linking.MAX_FAILURES_IN_FLOOD] * 10
+        last = joined(guessers[-1].replies())
+        assert "кто-то пытается подобрать коды" in last and "приостановлен до 13:00" in last
+        # Guessing stays limited per account: a sixth code is refused unseen, even a right one.
+        assert "заблокирован" in joined(await guessers[0].send(second))
+        assert await links_of(session, guessers[0].user_id) == 0
+        # A parent with the right code links in the middle of the flood, at the first try...
+        parent = chat(30_001)
+        assert "Аккаунт привязан" in joined(await parent.send(f"/start {code}"))
+        assert await links_of(session, parent.user_id) == 1
+        # ...and so does one who mistypes once first.
+        student = chat(30_002)
+        assert "осталась 1 попытка" in joined(await student.send(_wrong_code(999, 0)))
+        assert "привязан" in joined(await student.send(second))
+        assert await links_of(session, student.user_id) == 1
+        # When the flood is over, a newcomer has five tries again.
+        clock.shift(linking.GLOBAL_WINDOW + timedelta(seconds=1))
+        assert not await linking.flood(session, now=datetime.now(UTC))
+        later = chat(30_003)
+        assert "осталось 4 попытки" in joined(await later.send(_wrong_code(998, 0)))

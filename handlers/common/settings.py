@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from handlers.family.base import not_found
 from handlers.keyboards import BTN_SETTINGS, LANGUAGE_NAMES, Keyboard, language_keyboard
 from handlers.render import clock, show
 from services import access, preferences
@@ -156,7 +157,7 @@ async def _show(
         child = next((c for c in view.children if c.id == child_id), None)
         if child is None:
             if isinstance(event, CallbackQuery):
-                await event.answer(_("Not found."), show_alert=True)
+                await not_found(event, session, child_id)
             return
         personal = _for_child(settings, child_id)
         await show(event, settings_text(personal, child.name), child_keyboard(personal, child_id))
@@ -184,7 +185,7 @@ async def settings_button(
     account = query.from_user.id
     settings = await preferences.load(session, account)
     if settings is None:
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session)
         return
     action = callback_data.a
     child = callback_data.s
@@ -234,7 +235,7 @@ async def settings_button(
         elif action not in {"show", "child"}:
             raise ValueError(action)
     except NotFound:
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session, callback_data.s or None)
         return
     except ValueError:
         await query.answer(_("This button is out of date. Please open /settings again."))

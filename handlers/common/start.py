@@ -96,12 +96,18 @@ def _local_time(moment: datetime, prefs: AccountPrefs | None, locale: str) -> st
 
 def _failure_text(result: LinkResult, prefs: AccountPrefs | None, locale: str) -> str:
     if result.outcome is Outcome.LOCKED and result.locked_until is not None:
+        until = _local_time(result.locked_until, prefs, locale)
+        if result.flood:
+            return _(
+                "Someone is trying to guess codes right now, so wrong codes are limited more "
+                "strictly for a while. Code entry from this account is paused until {time}. "
+                "Please check the code on the slip and send it then. If you have lost it, "
+                "ask the class teacher for a new one."
+            ).format(time=until)
         return _(
             "Too many wrong codes. For your safety, code entry is locked until {time}. "
             "If you have lost your code, ask the class teacher for a new one."
-        ).format(time=_local_time(result.locked_until, prefs, locale))
-    if result.outcome is Outcome.BUSY:
-        return _("Too many attempts right now. Please try again in a few minutes.")
+        ).format(time=until)
     if result.outcome is Outcome.EXPIRED:
         return _("This code has expired. Please ask the class teacher for a new one.")
     if result.outcome is Outcome.USED:

@@ -10,15 +10,29 @@ from typing import NamedTuple
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from services import access, journal
+from services import access, audit, journal
 from services.access import NotFound, StudentRef
 from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.journal import PeriodRef, SchoolContext
 
 
-async def not_found(query: CallbackQuery) -> None:
+async def record_denied(
+    query: CallbackQuery, session: Session, student_id: int | None = None
+) -> None:
+    """A refused press of a forged or stale button goes to the audit log (within its caps)."""
+    await audit.denied(
+        session,
+        account_id=query.from_user.id,
+        button=(query.data or "").partition(":")[0],
+        now=datetime.now(UTC),
+        student_id=student_id,
+    )
+
+
+async def not_found(query: CallbackQuery, session: Session, student_id: int | None = None) -> None:
     """A forged or stale button: the same answer whether the object exists or not."""
+    await record_denied(query, session, student_id)
     await query.answer(_("Not found."), show_alert=True)
 
 
@@ -29,7 +43,7 @@ async def student_of_button(
     try:
         return await access.student_for(session, query.from_user.id, student_id)
     except NotFound:
-        await not_found(query)
+        await not_found(query, session, student_id)
         return None
 
 
@@ -52,7 +66,7 @@ async def context_of(session: Session, student: StudentRef) -> SchoolContext:
 
 
 async def period_of_button(
-    query: CallbackQuery, context: SchoolContext, period_id: int
+    query: CallbackQuery, session: Session, context: SchoolContext, period_id: int
 ) -> PeriodRef | None:
     """The period a button names (0: the current one); answers "not found" for another
     school's period; None also when the school has no periods at all."""
@@ -63,7 +77,7 @@ async def period_of_button(
     try:
         return context.period(period_id)
     except NotFound:
-        await not_found(query)
+        await not_found(query, session)
         return None
 
 
@@ -109,7 +123,7 @@ async def period_of_query(
     if student is None:
         return None
     context = await context_of(session, student)
-    period = await period_of_button(query, context, period_id)
+    period = await period_of_button(query, session, context, period_id)
     if period is None:
         return None
     return PeriodView(student, context, period)
@@ -146,7 +160,7 @@ async def day_of_query(
         return None
     day = day_of_button(ordinal)
     if day is None:
-        await not_found(query)
+        await not_found(query, session)
         return None
     return DayView(student, await context_of(session, student), day)
 

@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.family.base import not_found
 from handlers.keyboards import BTN_CHILD, ChildCb, children_keyboard, main_menu
 from services import access, accounts
 from services.accounts import AccountPrefs
@@ -43,10 +44,10 @@ async def child_chosen(query: CallbackQuery, callback_data: ChildCb, session: Se
         child = await access.student_for(session, query.from_user.id, callback_data.student_id)
     except access.NotFound:
         # A forged or stale button: the same answer whether the student exists or not.
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session, callback_data.student_id)
         return
     if child.relation is not access.Relation.GUARDIAN:
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session, callback_data.student_id)
         return
     await accounts.select_student(session, account_id=query.from_user.id, student_id=child.id)
     await query.answer()

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers.family.base import (
+    not_found,
     period_of_menu,
     period_of_query,
 )
@@ -366,7 +367,7 @@ async def _subject_screen(
             session, student, period, subject_id, context.profile
         )
     except NotFound:
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session)
         return
     builder = Keyboard()
     builder.button(
@@ -491,7 +492,7 @@ async def chart_button(query: CallbackQuery, callback_data: ChartCb, session: Se
             session, student, period, callback_data.sub, context.profile
         )
     except NotFound:
-        await query.answer(_("Not found."), show_alert=True)
+        await not_found(query, session)
         return
     await query.answer(_("Drawing the chart…"))
     labels = charts.ChartLabels(

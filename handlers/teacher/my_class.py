@@ -72,7 +72,7 @@ async def class_screen(
 ) -> None:
     context = await journal.school_context(session, klass.school_id, _now())
     if isinstance(event, CallbackQuery):
-        period = await period_of_button(event, context, period_id)
+        period = await period_of_button(event, session, context, period_id)
     else:
         period = context.current
         if period is None:
@@ -117,6 +117,6 @@ async def class_button(query: CallbackQuery, callback_data: ClassCb, session: Se
     try:
         klass = await access.class_for(session, query.from_user.id, callback_data.c)
     except NotFound:
-        await not_found(query)
+        await not_found(query, session)
         return
     await class_screen(query, session, query.from_user.id, klass, callback_data.p)

@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from handlers.family.base import record_denied
 from handlers.keyboards import BTN_REMINDERS, Keyboard
 from handlers.render import day_short, esc, period_name, show
 from services import access, reminders
@@ -188,6 +189,7 @@ async def reminder_button(
         }
     ):
         # A forged or stale button: nothing changes.
+        await record_denied(query, session)
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     category = Category(callback_data.c)
