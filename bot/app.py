@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine, Iterator
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,16 +17,20 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dispatcher import create_dispatcher
+from bot.health import start_health_server
 from bot.i18n import LANGUAGES, make_i18n
 from bot.keys import code_secret
 from bot.notifier import run_notifications
 from bot.settings import Settings
+from bot.webhook import WebhookHandler, webhook_app
 from services.db import migrate
 from services.db.session import create_engine, create_sessionmaker
+from services.health import REGISTRY
+from services.updates import DatabaseHandledUpdates, HandledUpdates, RedisHandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -84,45 +90,134 @@ async def publish_commands(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(bot_commands(i18n, locale), scope=scope, language_code=locale)
 
 
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
+class ProcessFailed(Exception):
+    """A background task could not be kept alive: the process exits non-zero to be restarted."""
+
+
+@contextlib.contextmanager
+def _signals_set(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` while inside."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        yield
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
 
-async def _serve_webhook(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> None:
+def _handled_updates(settings: Settings, engine: AsyncEngine) -> tuple[HandledUpdates, Any]:
+    """Where webhook processes share the updates they took on: Redis when set, else the DB."""
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        return RedisHandledUpdates(redis), redis
+    return DatabaseHandledUpdates(engine), None
+
+
+async def _serve_webhook(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    settings: Settings,
+    *,
+    handled: HandledUpdates,
+    stop: asyncio.Event,
+) -> None:
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
-    app = web.Application()
-    # The handler refuses requests whose X-Telegram-Bot-Api-Secret-Token differs.
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
-        app, path=WEBHOOK_PATH
-    )
-    setup_application(app, dispatcher, bot=bot)
-    runner = web.AppRunner(app, handle_signals=False)
+    handler = WebhookHandler(dispatcher, bot, secret=secret, handled=handled)
+    runner = web.AppRunner(webhook_app(handler, WEBHOOK_PATH), handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    await bot.set_webhook(
-        settings.webhook_url + WEBHOOK_PATH,
-        secret_token=secret,
-        allowed_updates=dispatcher.resolve_used_update_types(),
-    )
-    log.info("webhook server listening on %s:%s", settings.webhook_host, settings.webhook_port)
     try:
-        await _wait_for_signal()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        await bot.set_webhook(
+            settings.webhook_url + WEBHOOK_PATH,
+            secret_token=secret,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
+        log.info("webhook server listening on %s:%s", settings.webhook_host, settings.webhook_port)
+        await stop.wait()
     finally:
         await runner.cleanup()
 
 
+async def _poll(dispatcher: Dispatcher, bot: Bot, *, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            close_bot_session=False,
+            # run_bot's own signal handlers set `stop`.
+            handle_signals=False,
+        ),
+        name="polling",
+    )
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            with contextlib.suppress(RuntimeError):  # not started after all
+                await dispatcher.stop_polling()
+        await polling
+    finally:
+        stopped.cancel()
+        if not polling.done():
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+
+
+def _gave_up(task: asyncio.Task[None]) -> ProcessFailed:
+    """Log why the notifications ended early, mark the process unready, say so in one line."""
+    exc = None if task.cancelled() else task.exception()
+    reason = type(exc).__name__ if exc is not None else "returned before being asked to"
+    # The supervisor has logged each failure already; this is the process going down.
+    log.error("notifications stopped (%s): stopping the process", reason, exc_info=exc)
+    if REGISTRY.failed is None:
+        REGISTRY.failed = "notifications"
+    return ProcessFailed(
+        f"notifications stopped ({reason}; see the log above): exiting so that the service"
+        " manager restarts the process"
+    )
+
+
+async def _run_until_stopped(
+    front: Coroutine[Any, Any, None],
+    notifications: asyncio.Task[None],
+    stop_updates: asyncio.Event,
+) -> None:
+    """Serve updates until a signal, or until the notifications die (then ProcessFailed).
+
+    The caller stops the notifications after this returns: updates are not taken any more
+    by then, so nothing they queue is left half done.
+    """
+    updates = asyncio.create_task(front, name="updates")
+    try:
+        with _signals_set(stop_updates):
+            await asyncio.wait({updates, notifications}, return_when=asyncio.FIRST_COMPLETED)
+        # Nobody has asked the notifications to stop yet: if they ended, they failed.
+        failed = notifications.done()
+        stop_updates.set()
+        await updates
+    finally:
+        stop_updates.set()
+        if not updates.done():
+            updates.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await updates
+    if failed:
+        raise _gave_up(notifications)
+
+
 async def run_bot(settings: Settings, database_url: str) -> None:
-    """Run until SIGINT or SIGTERM, then close every connection."""
+    """Run until SIGINT or SIGTERM, then close every connection.
+
+    Raises ProcessFailed when the notifications die, after stopping the updates.
+    """
     if settings.bot_token is None:
         raise StartupError(
             "BOT_TOKEN is not set: get one from @BotFather (or try `journalbot demo`)"
@@ -141,32 +236,39 @@ async def run_bot(settings: Settings, database_url: str) -> None:
         sessionmaker=create_sessionmaker(engine), i18n=i18n, code_secret=code_secret(settings)
     )
     bot = create_bot(settings, settings.bot_token.get_secret_value())
+    # A signal stops the updates first, then the notifications (`stop`).
+    stop_updates = asyncio.Event()
     stop = asyncio.Event()
     notifications: asyncio.Task[None] | None = None
+    health: web.AppRunner | None = None
+    redis: Any = None
     try:
         username = await check_bot(bot, settings)
         await publish_commands(bot, i18n)
         log.info("started as @%s", username)
+        health = await start_health_server(engine, settings)
         notifications = asyncio.create_task(
             run_notifications(
                 engine, database_url, bot=bot, i18n=i18n, settings=settings, stop=stop
-            )
+            ),
+            name="notifications",
         )
         if settings.webhook_url:
-            await _serve_webhook(dispatcher, bot, settings)
+            handled, redis = _handled_updates(settings, engine)
+            front = _serve_webhook(dispatcher, bot, settings, handled=handled, stop=stop_updates)
         else:
-            await bot.delete_webhook(drop_pending_updates=False)
-            # start_polling stops on SIGINT and SIGTERM by itself.
-            await dispatcher.start_polling(
-                bot,
-                allowed_updates=dispatcher.resolve_used_update_types(),
-                close_bot_session=False,
-            )
+            front = _poll(dispatcher, bot, stop=stop_updates)
+        await _run_until_stopped(front, notifications, stop_updates)
     finally:
         stop.set()
         if notifications is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(notifications, 10)
+        if health is not None:
+            await health.cleanup()
+        if redis is not None:
+            with contextlib.suppress(Exception):
+                await redis.aclose()
         with contextlib.suppress(Exception):
             await bot.session.close()
         await engine.dispose()
@@ -174,28 +276,43 @@ async def run_bot(settings: Settings, database_url: str) -> None:
 
 
 async def run_worker(settings: Settings, database_url: str) -> None:
-    """Deliver notifications only (no updates) until SIGINT or SIGTERM."""
+    """Deliver notifications only (no updates) until SIGINT or SIGTERM.
+
+    Raises ProcessFailed when the notifications cannot be kept alive.
+    """
     if settings.bot_token is None:
         raise StartupError("BOT_TOKEN is not set: get one from @BotFather")
     engine = create_engine(database_url)
     bot = create_bot(settings, settings.bot_token.get_secret_value())
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    health: web.AppRunner | None = None
+    notifications: asyncio.Task[None] | None = None
     try:
+        health = await start_health_server(engine, settings)
         log.info("notification worker started")
-        await run_notifications(
-            engine,
-            database_url,
-            bot=bot,
-            i18n=make_i18n(settings.default_locale),
-            settings=settings,
-            stop=stop,
+        notifications = asyncio.create_task(
+            run_notifications(
+                engine,
+                database_url,
+                bot=bot,
+                i18n=make_i18n(settings.default_locale),
+                settings=settings,
+                stop=stop,
+            ),
+            name="notifications",
         )
+        with _signals_set(stop):
+            await asyncio.wait({notifications})
+        if not stop.is_set():
+            raise _gave_up(notifications)
+        await notifications
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        stop.set()
+        if notifications is not None and not notifications.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(notifications, 10)
+        if health is not None:
+            await health.cleanup()
         with contextlib.suppress(Exception):
             await bot.session.close()
         await engine.dispose()

@@ -7,6 +7,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 
+from bot.health import UpdateMetricsMiddleware
 from bot.i18n import LocaleMiddleware, make_i18n
 from bot.middlewares import AccountMiddleware, DbSessionMiddleware
 from handlers import get_routers
@@ -22,6 +23,8 @@ def create_dispatcher(
 ) -> Dispatcher:
     """Handlers receive `session`, `i18n`, `code_secret` and the account's preferences."""
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), code_secret=code_secret)
+    # First, so that the time measured includes the session and account look-up.
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(AccountMiddleware())
     LocaleMiddleware(i18n or make_i18n()).setup(dispatcher)

@@ -35,3 +35,6 @@ SCHEDULER_FAILURES = Counter(
 TASK_RESTARTS = Counter(
     "journalbot_task_restarts_total", "Background tasks restarted after a failure", ["task"]
 )
+DATABASE_UP = Gauge(
+    "journalbot_database_up", "1 when the database answered the last scrape's query, else 0"
+)

@@ -611,6 +611,8 @@ class AuditEntry(IdMixin, Base):
         Index(None, "account_id", "action", "at"),
         Index(None, "student_id", "at"),
         Index(None, "at"),
+        # The region-wide counts of wrong codes and refused presses within the last hour.
+        Index(None, "action", "at"),
     )
 
     at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
@@ -655,3 +657,15 @@ class SchedulerRun(Base):
     job: Mapped[str] = mapped_column(String(64), primary_key=True)
     run_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+
+
+class HandledUpdate(Base):
+    """A Telegram update a webhook process has taken on: a repeated delivery is skipped.
+
+    Used when Redis is not configured; rows older than an hour are deleted as claims go by.
+    """
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)

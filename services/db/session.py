@@ -31,6 +31,8 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         echo=echo,
+        # A failing statement's parameters (names, phone numbers) stay out of the log.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "jit": "off",
