@@ -4,7 +4,8 @@ APScheduler 3.11 runs one job in every process, once a minute; only the holder o
 advisory lock does anything, and another process takes the lock over when the holder dies
 (its connection closes). Every run has a key, written in `scheduler_runs` in the same
 transaction as the messages it queues: a restart, a retry or a second leader finds the key and
-does nothing, so nothing is sent twice. Times are each school's own (SPEC §4).
+does nothing, so nothing is sent twice. Times are each school's own (SPEC §4). Once a day,
+from 03:00 in the default zone, the leader also deletes old bookkeeping (services/retention.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,7 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services import delivery, notify, reminders, reports
+from bot.settings import Settings
+from services import delivery, notify, reminders, reports, retention
+from services.metrics import SCHEDULER_FAILURES, SCHEDULER_RUNS
 from services.reminders import Run, SchoolRules
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,20 @@ _CLAIM_RUN = text(
     " ON CONFLICT DO NOTHING RETURNING job"
 )
 
+_RUN_DONE = text(
+    "SELECT EXISTS (SELECT 1 FROM scheduler_runs WHERE job = :job AND run_key = :key)"
+)
+
+RETENTION_JOB = "retention"
+# Deletes start at night, when little else runs; a day whose night was missed catches up later.
+RETENTION_FROM = time(3, 0)
+# Batches per tick: a large backlog is worked off over several minutes, while reminders and
+# digests still run every minute; the day's key is written only when nothing old is left.
+RETENTION_BATCHES_PER_TICK = 40
+
+_EVENTS_DAYS: int = Settings.model_fields["retention_events_days"].default
+_NOTIFICATIONS_DAYS: int = Settings.model_fields["retention_notifications_days"].default
+
 _SCHOOL_DAY = text(
     "SELECT EXISTS (SELECT 1 FROM lessons WHERE school_id = :school AND date = :day)"
 )
@@ -47,16 +65,29 @@ class Outcome:
 
     runs: list[str]
     queued: int
+    # What the day's retention run deleted in this tick, when it ran (not in `runs`: those
+    # are the runs that queue messages).
+    pruned: retention.Pruned | None = None
 
 
 class Jobs:
     """The scheduled jobs; `tick` is what APScheduler calls every minute."""
 
     def __init__(
-        self, engine: AsyncEngine, database_url: str, *, default_zone: str = "Europe/Moscow"
+        self,
+        engine: AsyncEngine,
+        database_url: str,
+        *,
+        default_zone: str = "Europe/Moscow",
+        retention_events_days: int = _EVENTS_DAYS,
+        retention_notifications_days: int = _NOTIFICATIONS_DAYS,
     ) -> None:
         self.engine = engine
         self.default_zone = default_zone
+        self.ages = retention.Ages(
+            events=timedelta(days=retention_events_days),
+            notifications=timedelta(days=retention_notifications_days),
+        )
         self.leadership = delivery.Leadership(database_url, key=SCHEDULER_LOCK)
         # Held while a pass runs, so that closing waits for it instead of cutting it off.
         self._running = asyncio.Lock()
@@ -78,6 +109,8 @@ class Jobs:
                     connection, now=now, default_zone=self.default_zone
                 ):
                     outcome.queued += 1
+            if outcome.queued:
+                SCHEDULER_RUNS.labels(job="weekly_digest").inc()
             async with self.engine.connect() as connection:
                 schools = await reminders.schools(connection)
             for school in schools:
@@ -87,13 +120,56 @@ class Jobs:
                     raise
                 except Exception:
                     # One school's trouble must not stop the others' reminders.
+                    SCHEDULER_FAILURES.inc()
                     log.exception("scheduler: school %s failed", school.id)
             if outcome.queued:
                 async with self.engine.begin() as connection:
                     await connection.execute(notify.WAKE_SENDERS)
+            await self._retention(now, outcome)
         except (OSError, DBAPIError) as exc:
+            SCHEDULER_FAILURES.inc()
             log.warning("scheduler: database unavailable (%s)", type(exc).__name__)
+        except Exception:
+            SCHEDULER_FAILURES.inc()
+            raise  # a bug: APScheduler logs it, and the next minute's pass tries again
         return outcome
+
+    async def _retention(self, now: datetime, outcome: Outcome) -> None:
+        local = now.astimezone(ZoneInfo(self.default_zone))
+        if local.time() < RETENTION_FROM:
+            return
+        key = local.date().isoformat()
+        async with self.engine.connect() as connection:
+            done = (
+                await connection.execute(_RUN_DONE, {"job": RETENTION_JOB, "key": key})
+            ).scalar_one()
+        if done:
+            return
+        try:
+            pruned = await retention.prune(
+                self.engine, now=now, ages=self.ages, max_batches=RETENTION_BATCHES_PER_TICK
+            )
+        except (OSError, DBAPIError):
+            raise
+        except Exception:
+            SCHEDULER_FAILURES.inc()
+            log.exception("scheduler: retention failed")
+            return
+        outcome.pruned = pruned
+        log.info(
+            "scheduler: retention deleted %s events, %s messages, %s runs%s",
+            pruned.journal_events,
+            pruned.notifications,
+            pruned.scheduler_runs,
+            "" if pruned.complete else " (more next minute)",
+        )
+        if not pruned.complete:
+            return
+        # Deleting again is harmless, so the key is written after the work: a run cut short
+        # by a crash or a restart is simply done again.
+        async with self.engine.begin() as connection:
+            await connection.execute(_CLAIM_RUN, {"job": RETENTION_JOB, "key": key})
+        SCHEDULER_RUNS.labels(job=RETENTION_JOB).inc()
 
     async def _school(self, school: SchoolRules, now: datetime, outcome: Outcome) -> None:
         local = now.astimezone(school.zone)
@@ -125,9 +201,10 @@ class Jobs:
                 if claimed is None:
                     continue  # this run has happened, here or in another process
                 queued = await work(connection)
-                outcome.runs.append(f"{job}:{key}")
-                outcome.queued += queued
-                log.info("scheduler: %s for school %s queued %s", job, school.id, queued)
+            outcome.runs.append(f"{job}:{key}")
+            outcome.queued += queued
+            SCHEDULER_RUNS.labels(job=job).inc()
+            log.info("scheduler: %s for school %s queued %s", job, school.id, queued)
 
     def _reminders(self, school: SchoolRules, run: Run, now: datetime) -> Work:
         async def work(connection: AsyncConnection) -> int:

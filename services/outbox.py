@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -74,15 +74,27 @@ async def pending_count(connection: AsyncConnection) -> int:
     return int(result.scalar_one())
 
 
-async def purge_processed(connection: AsyncConnection, *, older_than: timedelta) -> int:
-    """Delete processed events older than `older_than`; returns how many went."""
-    result = await connection.execute(
-        text(
-            "DELETE FROM journal_events WHERE processed_at IS NOT NULL"
-            " AND processed_at < clock_timestamp() - :age"
-        ),
-        {"age": older_than},
-    )
+# created_at <= processed_at, so the condition on created_at only lets the scan use its index;
+# `= ANY(ARRAY(...))`, not `IN (...)`, which the planner may turn into a scan of the table.
+_PURGE = text(
+    """
+    DELETE FROM journal_events WHERE id = ANY(ARRAY(
+        SELECT id FROM journal_events
+        WHERE created_at < :before AND processed_at < :before
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ))
+    """
+)
+
+
+async def purge_processed(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` events processed before `before` (one batch); returns how many went.
+
+    Unprocessed events are never touched, however old. `services.retention` calls this, one
+    batch per transaction, with a `before` from the caller's clock.
+    """
+    result = await connection.execute(_PURGE, {"before": before, "limit": limit})
     return int(result.rowcount)
 
 

@@ -1,5 +1,6 @@
 """hardening: webhook updates already handled, so that a repeated delivery is processed once;
-audit rows by action and time, for the global counts of wrong codes and refused presses
+audit rows by action and time, for the global counts of wrong codes and refused presses;
+scheduler runs by time, for retention
 
 Revision ID: 0005
 Revises: 0004
@@ -28,9 +29,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_handled_updates_at"), "handled_updates", ["at"])
     op.create_index(op.f("ix_audit_log_action_at"), "audit_log", ["action", "at"])
+    op.create_index(op.f("ix_scheduler_runs_done_at"), "scheduler_runs", ["done_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_scheduler_runs_done_at"), table_name="scheduler_runs")
     op.drop_index(op.f("ix_audit_log_action_at"), table_name="audit_log")
     op.drop_index(op.f("ix_handled_updates_at"), table_name="handled_updates")
     op.drop_table("handled_updates")

@@ -653,6 +653,8 @@ class SchedulerRun(Base):
     """A scheduled job's run that has happened: its key makes a second run a no-op."""
 
     __tablename__ = "scheduler_runs"
+    # Retention deletes old runs by age.
+    __table_args__ = (Index(None, "done_at"),)
 
     job: Mapped[str] = mapped_column(String(64), primary_key=True)
     run_key: Mapped[str] = mapped_column(String(200), primary_key=True)

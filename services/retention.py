@@ -1,0 +1,141 @@
+"""Retention: processed change events, finished messages and old scheduler runs are deleted.
+
+Only the bot's own bookkeeping goes. The journal (marks, attendance, final grades, lessons,
+homework) and the audit log are never touched here. Deletes go in batches, each its own short
+transaction, so that neither the writers nor the sender wait behind a long one and autovacuum
+can keep up; the moment they are measured from is the caller's (`now`), never the database's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services import outbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 5_000
+FINISHED = ("sent", "cancelled", "dead")
+
+
+@dataclass(frozen=True, slots=True)
+class Ages:
+    """How long each kind of row is kept after it is finished."""
+
+    events: timedelta = timedelta(days=7)
+    notifications: timedelta = timedelta(days=30)
+    # Run keys only matter on their own day; kept longer to answer "did it run?".
+    scheduler_runs: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """Rows deleted per table; `complete` is False when the batch budget ran out first."""
+
+    journal_events: int = 0
+    notifications: int = 0
+    scheduler_runs: int = 0
+    complete: bool = True
+
+
+# A finished message's age counts from when it finished: `sent_at` for a sent one; a dead or
+# cancelled one has no such stamp, so its last due moment (`not_before`, moved by each retry)
+# or its creation, whichever is later. All of these are >= created_at, so the condition on
+# created_at is implied and only lets the scan use the (status, created_at) index.
+# `= ANY(ARRAY(...))`, not `IN (...)`, which the planner may turn into a scan of the table.
+_NOTIFICATIONS = text(
+    """
+    DELETE FROM notifications WHERE id = ANY(ARRAY(
+        SELECT id FROM notifications
+        WHERE status = :status AND created_at < :before
+          AND coalesce(sent_at, greatest(created_at, not_before)) < :before
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ))
+    """
+)
+
+# Rows never updated, locked until the delete: their ctid is a stable address for the batch.
+# No index on done_at: each batch scans the table (a few days' runs per school), cheap at a
+# school's size; a region's would want one.
+_SCHEDULER_RUNS = text(
+    """
+    DELETE FROM scheduler_runs WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM scheduler_runs
+        WHERE done_at < :before
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ))
+    """
+)
+
+
+async def _notifications(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
+    deleted = 0
+    for status in FINISHED:
+        result = await connection.execute(
+            _NOTIFICATIONS, {"status": status, "before": before, "limit": limit - deleted}
+        )
+        deleted += int(result.rowcount)
+        if deleted >= limit:
+            break
+    return deleted
+
+
+async def _scheduler_runs(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
+    result = await connection.execute(_SCHEDULER_RUNS, {"before": before, "limit": limit})
+    return int(result.rowcount)
+
+
+async def prune(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    ages: Ages | None = None,
+    batch: int | None = None,
+    max_batches: int | None = None,
+) -> Pruned:
+    """Delete processed events, finished messages and scheduler runs older than their ages.
+
+    Internal bookkeeping, no person's access involved: only the scheduler's leader calls it.
+    Pending messages and unprocessed events stay whatever their age. Each batch of at most
+    `batch` rows (default `BATCH`) is one transaction. When `max_batches` batches have run and
+    the last one came back full, it stops with `complete=False`; a later call goes on.
+    """
+    batch = BATCH if batch is None else batch
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    ages = ages or Ages()
+    steps = (
+        ("journal_events", outbox.purge_processed, now - ages.events),
+        ("notifications", _notifications, now - ages.notifications),
+        ("scheduler_runs", _scheduler_runs, now - ages.scheduler_runs),
+    )
+    counts = dict.fromkeys((name for name, _, _ in steps), 0)
+    batches = 0
+    for name, step, before in steps:
+        while True:
+            async with engine.begin() as connection:
+                deleted = await step(connection, before=before, limit=batch)
+            batches += 1
+            counts[name] += deleted
+            if deleted < batch:
+                break  # nothing more of this table: a short batch is the last
+            if max_batches is not None and batches >= max_batches:
+                log.info("retention: batch budget spent, %s so far", counts)
+                return _pruned(counts, complete=False)
+    return _pruned(counts, complete=True)
+
+
+def _pruned(counts: dict[str, int], *, complete: bool) -> Pruned:
+    return Pruned(
+        journal_events=counts["journal_events"],
+        notifications=counts["notifications"],
+        scheduler_runs=counts["scheduler_runs"],
+        complete=complete,
+    )
