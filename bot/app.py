@@ -107,13 +107,19 @@ def _signals_set(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-def _handled_updates(settings: Settings, engine: AsyncEngine) -> tuple[HandledUpdates, Any]:
-    """Where webhook processes share the updates they took on: Redis when set, else the DB."""
+def _handled_updates(
+    settings: Settings, engine: AsyncEngine, *, bot_id: int
+) -> tuple[HandledUpdates, Any]:
+    """Where webhook processes share the updates they took on: Redis when set, else the DB.
+
+    Update ids are per bot: keys carry the bot's id, so that two bots sharing one Redis
+    (staging and production, say) never take each other's updates for repeats.
+    """
     if settings.redis_url:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
-        return RedisHandledUpdates(redis), redis
+        return RedisHandledUpdates(redis, prefix=f"journalbot:{bot_id}"), redis
     return DatabaseHandledUpdates(engine), None
 
 
@@ -254,7 +260,7 @@ async def run_bot(settings: Settings, database_url: str) -> None:
             name="notifications",
         )
         if settings.webhook_url:
-            handled, redis = _handled_updates(settings, engine)
+            handled, redis = _handled_updates(settings, engine, bot_id=bot.id)
             front = _serve_webhook(dispatcher, bot, settings, handled=handled, stop=stop_updates)
         else:
             front = _poll(dispatcher, bot, stop=stop_updates)

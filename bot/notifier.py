@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
+    AiogramError,
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -30,10 +33,19 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    SchedulerEvent,
+)
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.scheduler import Jobs, start_scheduler
 from bot.settings import Settings
+from bot.supervisor import Policy, supervise
 from handlers.render import (
     day_short,
     esc,
@@ -239,6 +251,13 @@ class Sender:
             raise delivery.Rejected(exc.message) from None
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             raise delivery.Transient(type(exc).__name__ + ": " + str(exc)[:200]) from None
+        except TelegramAPIError as exc:
+            # 409, 413, a chat moved to a supergroup, a code never seen before (420): not
+            # known to be final, so the message is tried again and in the end parked as dead.
+            raise delivery.Transient(f"{type(exc).__name__}: {exc.message[:200]}") from None
+        except AiogramError as exc:
+            # An answer aiogram could not read.
+            raise delivery.Transient(type(exc).__name__) from None
 
     async def _send_text(self, chat_id: int, composed: Composed) -> None:
         """sendMessage as plain JSON over the bot's own HTTP session and API server.
@@ -277,15 +296,18 @@ class Sender:
         if isinstance(body, dict) and body.get("ok"):
             return
         answer: dict[str, Any] = body if isinstance(body, dict) else {}
-        code = int(answer.get("error_code") or status)
+        code = _number(answer.get("error_code"), status)
         description = str(answer.get("description") or f"HTTP {status}")[:500]
-        if code == 429:
-            retry = (answer.get("parameters") or {}).get("retry_after", 1)
-            raise delivery.RetryAfter(int(retry))
+        parameters = answer.get("parameters")
+        retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        if code == 429 or retry_after is not None:
+            raise delivery.RetryAfter(_number(retry_after, 1))
         if code in {401, 403}:
             raise delivery.Blocked(description)
         if code in {400, 404}:
             raise delivery.Rejected(description)
+        # 5xx, 409, 413, a chat moved to a supergroup, a code never seen before (420): not
+        # known to be final, so the message is tried again and in the end parked as dead.
         raise delivery.Transient(f"{code}: {description}")
 
     async def compose(self, message: Outgoing) -> Composed:
@@ -342,6 +364,14 @@ class Sender:
         return text
 
 
+def _number(value: object, default: int) -> int:
+    """An integer of Telegram's answer, or `default` when it is missing or not a number."""
+    if isinstance(value, int | float | str):
+        with contextlib.suppress(ValueError, OverflowError):
+            return int(value)
+    return default
+
+
 async def fan_out_handler(
     connection: AsyncConnection, events: list[outbox.JournalEvent], *, settings: Settings
 ) -> None:
@@ -365,9 +395,14 @@ async def run_notifications(
     settings: Settings,
     stop: asyncio.Event,
     jobs: Jobs | None = None,
+    supervision: Policy | None = None,
 ) -> None:
     """The outbox consumer, the sender and the scheduler, until `stop`; the caller owns the
-    engine and bot (and `jobs`, when it wants to run them itself too)."""
+    engine and bot (and `jobs`, when it wants to run them itself too).
+
+    Each of the three is supervised (bot/supervisor.py): restarted with backoff when it dies.
+    Returns only once `stop` is set; raises SupervisorGaveUp when one cannot be kept alive.
+    """
     events = outbox.OutboxListener(database_url)
     wakeups = outbox.OutboxListener(database_url, channel=delivery.CHANNEL)
     await events.start()
@@ -405,7 +440,8 @@ async def run_notifications(
             min(256, int(settings.notify_rate * settings.notify_lease_seconds / 2)),
         ),
     )
-    leadership = delivery.Leadership(database_url)
+    # With Redis every process sends; without it, the holder of the lock does.
+    leadership = None if redis is not None else delivery.Leadership(database_url)
 
     async def consume() -> None:
         await outbox.consume_forever(
@@ -416,28 +452,81 @@ async def run_notifications(
         )
 
     async def send() -> None:
-        while not stop.is_set():
-            # With Redis every process sends; without it, the holder of the lock does.
-            if redis is not None or await leadership.try_acquire():
-                await engine_delivery.run_forever(stop, wakeups.wait)
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 5)
+        await delivery.deliver_while_leading(
+            engine_delivery, leadership, stop=stop, wake=wakeups.wait
+        )
 
     # Reminders, weekly summaries and digests: APScheduler in every process, the work done
     # by the holder of the scheduler's lock (bot/scheduler.py).
     own_jobs = jobs is None
     jobs = jobs or Jobs(engine, database_url, default_zone=settings.default_timezone)
-    scheduler = start_scheduler(jobs)
+
+    async def schedule() -> None:
+        await _watch_scheduler(start_scheduler(jobs), stop)
+
     try:
-        await asyncio.gather(consume(), send())
+        await supervise(
+            {"consumer": consume, "sender": send, "scheduler": schedule},
+            stop=stop,
+            policy=supervision,
+        )
     finally:
-        scheduler.shutdown(wait=False)
         if own_jobs:
             await jobs.close()
         await queue_engine.dispose()
         await events.stop()
         await wakeups.stop()
-        await leadership.release()
+        if leadership is not None:
+            await leadership.release()
         if redis is not None:
             await redis.aclose()
+
+
+async def _watch_scheduler(scheduler: AsyncIOScheduler, stop: asyncio.Event) -> None:
+    """Live as long as APScheduler runs its job, until `stop`: APScheduler keeps its errors to
+    itself, so a scheduler that stopped would otherwise go unnoticed."""
+    shut_down = asyncio.Event()
+    idle = asyncio.Event()
+    idle.set()
+    running = 0
+
+    def seen(event: SchedulerEvent) -> None:
+        nonlocal running
+        if event.code == EVENT_SCHEDULER_SHUTDOWN:
+            shut_down.set()
+            return
+        running = running + 1 if event.code == EVENT_JOB_SUBMITTED else max(0, running - 1)
+        if running:
+            idle.clear()
+        else:
+            idle.set()
+
+    scheduler.add_listener(
+        seen, EVENT_SCHEDULER_SHUTDOWN | EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
+    try:
+        while not stop.is_set():
+            if not scheduler.running or not scheduler.get_jobs():
+                raise SchedulerStopped("the scheduler stopped running its job")
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(shut_down.wait())]
+            try:
+                await asyncio.wait(waits, timeout=SCHEDULER_WATCH, return_when=FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+    finally:
+        if scheduler.running:
+            # APScheduler cancels a pass under way when it shuts down: start no new one and
+            # let the one under way finish first (each of its runs commits on its own).
+            scheduler.pause()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(idle.wait(), 30)
+            scheduler.shutdown(wait=False)
+
+
+class SchedulerStopped(RuntimeError):
+    """APScheduler is no longer running the journal's job."""
+
+
+# How often the scheduler is looked at besides its shutdown event (seconds).
+SCHEDULER_WATCH = 5.0

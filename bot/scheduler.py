@@ -35,8 +35,9 @@ Work = Callable[[AsyncConnection], Awaitable[int]]
 
 SCHEDULER_LOCK = 0x6A62_7363  # "jbsc": a lock of its own, apart from the sender's
 
+# done_at is the pass's `now` (Python's clock), the moment retention measures ages from.
 _CLAIM_RUN = text(
-    "INSERT INTO scheduler_runs (job, run_key) VALUES (:job, :key)"
+    "INSERT INTO scheduler_runs (job, run_key, done_at) VALUES (:job, :key, :now)"
     " ON CONFLICT DO NOTHING RETURNING job"
 )
 
@@ -168,7 +169,7 @@ class Jobs:
         # Deleting again is harmless, so the key is written after the work: a run cut short
         # by a crash or a restart is simply done again.
         async with self.engine.begin() as connection:
-            await connection.execute(_CLAIM_RUN, {"job": RETENTION_JOB, "key": key})
+            await connection.execute(_CLAIM_RUN, {"job": RETENTION_JOB, "key": key, "now": now})
         SCHEDULER_RUNS.labels(job=RETENTION_JOB).inc()
 
     async def _school(self, school: SchoolRules, now: datetime, outcome: Outcome) -> None:
@@ -197,7 +198,9 @@ class Jobs:
             if job == Run.SOON.value:
                 key += f"T{local:%H:%M}"
             async with self.engine.begin() as connection:
-                claimed = (await connection.execute(_CLAIM_RUN, {"job": job, "key": key})).first()
+                claimed = (
+                    await connection.execute(_CLAIM_RUN, {"job": job, "key": key, "now": now})
+                ).first()
                 if claimed is None:
                     continue  # this run has happened, here or in another process
                 queued = await work(connection)

@@ -485,7 +485,11 @@ async def _budget(session: AsyncSession, account_id: int, now: datetime) -> _Bud
     failures = await _recent_failures(session, account_id, now)
     # An account without failures is never locked: its code is looked up at once.
     if failures and await flood(session, now=now) and not await _is_linked(session, account_id):
-        return _Budget(failures, MAX_FAILURES_IN_FLOOD)
+        # The stricter budget counts only the failures made during the flood: a parent who
+        # mistyped a code before it began keeps the tries they were told they had.
+        before = sum(1 for at in failures if at <= now - GLOBAL_WINDOW)
+        allowed = min(MAX_FAILURES_PER_ACCOUNT, before + MAX_FAILURES_IN_FLOOD)
+        return _Budget(failures, allowed)
     return _Budget(failures, MAX_FAILURES_PER_ACCOUNT)
 
 

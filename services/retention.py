@@ -61,8 +61,7 @@ _NOTIFICATIONS = text(
 )
 
 # Rows never updated, locked until the delete: their ctid is a stable address for the batch.
-# No index on done_at: each batch scans the table (a few days' runs per school), cheap at a
-# school's size; a region's would want one.
+# The done_at index (migration 0005) finds the old ones without scanning the table.
 _SCHEDULER_RUNS = text(
     """
     DELETE FROM scheduler_runs WHERE ctid = ANY(ARRAY(

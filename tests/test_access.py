@@ -286,3 +286,28 @@ async def test_refused_presses_are_audited_within_the_caps(
         clock.shift(audit.DENIED_WINDOW)
         await latecomer.press(ChildCb(student_id=world.other_child).pack())
         assert await _denied(session, 72) == 1
+
+
+async def test_unparseable_and_unknown_buttons_are_audited_too(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        stranger = chat(73)
+        # Data no screen can parse: a forged id, an unknown screen, somebody's text.
+        for data in ("child:abc", "mk:1:x", "zz:1", "Мария Иванова +79001234567"):
+            replies = await stranger.press(data)
+            assert [r.method for r in replies] == ["answerCallbackQuery"], data
+        rows = (
+            await session.execute(
+                select(m.AuditEntry.details)
+                .where(m.AuditEntry.account_id == 73, m.AuditEntry.action == "denied")
+                .order_by(m.AuditEntry.id)
+            )
+        ).scalars()
+        # Only a prefix that looks like one of ours is kept; anything else is "?".
+        assert list(rows) == [
+            {"button": "child"},
+            {"button": "mk"},
+            {"button": "zz"},
+            {"button": "?"},
+        ]

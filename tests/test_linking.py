@@ -342,6 +342,14 @@ async def test_a_flood_of_wrong_codes_never_stops_a_right_code(
     with time_machine.travel(NOW, tick=False) as clock:
         code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
         second = await issue(session, PersonId(PersonKind.STUDENT, world.school.student_id))
+        third = await issue(session, PersonId(PersonKind.GUARDIAN, world.other_guardian))
+        # A quarter of an hour before the flood, a parent mistypes three times.
+        early = chat(30_000)
+        clock.move_to(NOW - timedelta(minutes=15))
+        for attempt in range(3):
+            await early.send(_wrong_code(997, attempt))
+        assert "осталось 2 попытки" in joined(early.replies())
+        clock.move_to(NOW)
         # 50 throwaway accounts, 5 wrong codes each: 250 tries against a flood line of 200.
         guessers = [chat(20_000 + n) for n in range(50)]
         for n, guesser in enumerate(guessers):
@@ -366,6 +374,9 @@ async def test_a_flood_of_wrong_codes_never_stops_a_right_code(
         assert "осталась 1 попытка" in joined(await student.send(_wrong_code(999, 0)))
         assert "привязан" in joined(await student.send(second))
         assert await links_of(session, student.user_id) == 1
+        # The parent who mistyped before the flood keeps the two tries they were told of.
+        assert "осталась 1 попытка" in joined(await early.send(_wrong_code(997, 3)))
+        assert "привязан" in joined(await early.send(third))
         # When the flood is over, a newcomer has five tries again.
         clock.shift(linking.GLOBAL_WINDOW + timedelta(seconds=1))
         assert not await linking.flood(session, now=datetime.now(UTC))

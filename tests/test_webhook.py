@@ -254,3 +254,20 @@ async def test_a_body_over_the_limit_is_refused(
     response = await client.post(WEBHOOK_PATH, data=body, headers=GOOD)
     assert response.status == 413
     assert fake_api.requests == []
+
+
+async def test_redis_claims_are_per_bot(engine: AsyncEngine) -> None:
+    from bot.app import _handled_updates
+    from bot.settings import Settings
+
+    # Update ids are per bot: two bots sharing one Redis must not see each other's as repeats.
+    handled, redis = _handled_updates(
+        Settings(redis_url="redis://127.0.0.1:1/0"), engine, bot_id=12345
+    )
+    try:
+        assert isinstance(handled, RedisHandledUpdates)
+        assert handled.prefix == "journalbot:12345"
+    finally:
+        await redis.aclose()
+    handled, redis = _handled_updates(Settings(redis_url=None), engine, bot_id=12345)
+    assert isinstance(handled, DatabaseHandledUpdates) and redis is None

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.start import redeem_and_reply
+from handlers.family.base import record_denied
 from handlers.keyboards import main_menu
 from services import access, linking
 from services.accounts import AccountPrefs
@@ -62,7 +63,9 @@ async def anything_else(message: Message) -> None:
 
 
 @router.callback_query()
-async def unknown_button(query: CallbackQuery) -> None:
+async def unknown_button(query: CallbackQuery, session: Session) -> None:
+    # Data no screen could parse: a forged button, or one from an older version of the bot.
+    await record_denied(query, session)
     await query.answer(
         _("This button is out of date. Please open the screen again from the menu."),
         show_alert=True,

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from handlers.family.base import not_found
+from handlers.family.base import not_found, record_denied
 from handlers.keyboards import BTN_SETTINGS, LANGUAGE_NAMES, Keyboard, language_keyboard
 from handlers.render import clock, show
 from services import access, preferences
@@ -238,6 +238,7 @@ async def settings_button(
         await not_found(query, session, callback_data.s or None)
         return
     except ValueError:
+        await record_denied(query, session)
         await query.answer(_("This button is out of date. Please open /settings again."))
         return
     await _show(query, session, account, child)

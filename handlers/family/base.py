@@ -16,15 +16,22 @@ from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.journal import PeriodRef, SchoolContext
 
+_BUTTON_PREFIX = re.compile(r"[a-z_]{1,16}")
+
 
 async def record_denied(
     query: CallbackQuery, session: Session, student_id: int | None = None
 ) -> None:
-    """A refused press of a forged or stale button goes to the audit log (within its caps)."""
+    """A refused press of a forged or stale button goes to the audit log (within its caps).
+
+    Only the callback data's prefix is kept, and only when it looks like one of ours: forged
+    data is anybody's text.
+    """
+    prefix = (query.data or "").partition(":")[0]
     await audit.denied(
         session,
         account_id=query.from_user.id,
-        button=(query.data or "").partition(":")[0],
+        button=prefix if _BUTTON_PREFIX.fullmatch(prefix) else "?",
         now=datetime.now(UTC),
         student_id=student_id,
     )
