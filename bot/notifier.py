@@ -459,7 +459,13 @@ async def run_notifications(
     # Reminders, weekly summaries and digests: APScheduler in every process, the work done
     # by the holder of the scheduler's lock (bot/scheduler.py).
     own_jobs = jobs is None
-    jobs = jobs or Jobs(engine, database_url, default_zone=settings.default_timezone)
+    jobs = jobs or Jobs(
+        engine,
+        database_url,
+        default_zone=settings.default_timezone,
+        retention_events_days=settings.retention_events_days,
+        retention_notifications_days=settings.retention_notifications_days,
+    )
 
     async def schedule() -> None:
         await _watch_scheduler(start_scheduler(jobs), stop)

@@ -130,7 +130,13 @@ class Terminal:
             code_secret=code_secret(settings),
         )
         self.cast = await sandbox.cast(self.engine)
-        self.jobs = Jobs(self.engine, self.database_url, default_zone=settings.default_timezone)
+        self.jobs = Jobs(
+            self.engine,
+            self.database_url,
+            default_zone=settings.default_timezone,
+            retention_events_days=settings.retention_events_days,
+            retention_notifications_days=settings.retention_notifications_days,
+        )
         self._tasks.append(
             asyncio.create_task(
                 run_notifications(

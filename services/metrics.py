@@ -28,6 +28,10 @@ QUEUE_OLDEST_DUE_SECONDS = Gauge(
 OUTBOX_LAG_SECONDS = Gauge(
     "journalbot_outbox_lag_seconds", "Age of the oldest journal event not yet processed"
 )
+FAILED_EVENTS = Counter(
+    "journalbot_outbox_failed_events_total",
+    "Journal events that could not be turned into notifications (kept with their error)",
+)
 SCHEDULER_RUNS = Counter("journalbot_scheduler_runs_total", "Scheduler runs done, by job", ["job"])
 SCHEDULER_FAILURES = Counter(
     "journalbot_scheduler_failures_total", "Scheduler passes or school runs that failed"

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.db.session import asyncpg_dsn
+from services.metrics import FAILED_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,22 @@ async def claim_batch(connection: AsyncConnection, *, limit: int = 500) -> list[
     return [JournalEvent(*row) for row in rows]
 
 
-async def mark_done(connection: AsyncConnection, ids: Sequence[int]) -> None:
+async def mark_done(
+    connection: AsyncConnection,
+    ids: Sequence[int],
+    *,
+    now: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    """Mark events processed at `now` (Python's clock, which retention measures against);
+    `error` says why an event could not be turned into notifications."""
     if ids:
         await connection.execute(
             text(
-                "UPDATE journal_events SET processed_at = clock_timestamp() WHERE id = ANY(:ids)"
+                "UPDATE journal_events SET processed_at = :now, error = :error"
+                " WHERE id = ANY(:ids)"
             ),
-            {"ids": list(ids)},
+            {"ids": list(ids), "now": now or datetime.now(UTC), "error": error},
         )
 
 
@@ -149,14 +159,62 @@ Handler = Callable[[AsyncConnection, list[JournalEvent]], Awaitable[None]]
 
 
 async def consume_once(engine: AsyncEngine, handler: Handler, *, limit: int = 500) -> int:
-    """Claim one batch, hand it to `handler` within the same transaction, mark it done."""
+    """Claim one batch, hand it to `handler` within the same transaction, mark it done.
+
+    An event the handler cannot handle (a bug, a row it does not expect) must not stop every
+    later one: when the batch fails, its events are handled one by one, each in a savepoint,
+    and the ones that still fail are marked processed with their error, logged by id and
+    counted. A lost connection is not such a failure: it ends the batch, which is claimed
+    again.
+    """
     async with engine.begin() as connection:
         events = await claim_batch(connection, limit=limit)
         if not events:
             return 0
-        await handler(connection, events)
-        await mark_done(connection, [event.id for event in events])
+        batch = await connection.begin_nested()
+        try:
+            await handler(connection, events)
+        except Exception as exc:
+            await batch.rollback()  # a dead connection raises here and ends the batch
+            log.warning(
+                "outbox: a batch of %d events failed (%s); handling them one by one",
+                len(events),
+                type(exc).__name__,
+            )
+            failed = await _one_by_one(connection, handler, events)
+        else:
+            await batch.commit()
+            failed = {}
+        now = datetime.now(UTC)
+        await mark_done(connection, [e.id for e in events if e.id not in failed], now=now)
+        for event_id, error in failed.items():
+            await mark_done(connection, [event_id], now=now, error=error)
     return len(events)
+
+
+async def _one_by_one(
+    connection: AsyncConnection, handler: Handler, events: Sequence[JournalEvent]
+) -> dict[int, str]:
+    """Handle each event in a savepoint of its own; the errors of those that fail, by id."""
+    failed: dict[int, str] = {}
+    for event in events:
+        savepoint = await connection.begin_nested()
+        try:
+            await handler(connection, [event])
+        except Exception as exc:
+            await savepoint.rollback()
+            # The kind of error only: its text may quote the row's values.
+            failed[event.id] = type(exc).__name__
+            FAILED_EVENTS.inc()
+            log.error(
+                "outbox: event %s (%s) could not be handled: %s",
+                event.id,
+                event.kind,
+                type(exc).__name__,
+            )
+        else:
+            await savepoint.commit()
+    return failed
 
 
 async def consume_forever(

@@ -770,3 +770,45 @@ async def test_a_text_that_needs_the_database_while_it_is_away_waits_without_an_
     away = False
     await _drain(worker)
     assert sent == [first, second]
+
+
+# --- an event the fan-out cannot handle ---------------------------------------------------------
+
+
+async def test_an_event_that_cannot_be_handled_is_set_aside_and_the_others_go_on(
+    committing_engine: AsyncEngine, family: Family
+) -> None:
+    first = await _mark(committing_engine, family, "5")
+    poison = await _mark(committing_engine, family, "4")
+    third = await _mark(committing_engine, family, "3")
+    handled: list[int] = []
+
+    async def handler(connection: Any, events: list[outbox.JournalEvent]) -> None:
+        marks = [e.row_id for e in events if e.table_name == "marks"]
+        if poison in marks:
+            raise ValueError("a row the fan-out does not expect")
+        await connection.execute(text("SELECT 1"))
+        handled.extend(marks)
+
+    failed_before = METRICS.get_sample_value("journalbot_outbox_failed_events_total") or 0.0
+    # The family's lesson was captured too: the batch holds the three marks and more.
+    assert await outbox.consume_once(committing_engine, handler) >= 3
+    assert sorted(handled) == [first, third]
+    async with committing_engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT row_id, processed_at IS NOT NULL, error FROM journal_events"
+                    " WHERE table_name = 'marks' ORDER BY id"
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (first, True, None),
+        (poison, True, "ValueError"),
+        (third, True, None),
+    ]
+    after = METRICS.get_sample_value("journalbot_outbox_failed_events_total") or 0.0
+    assert after == failed_before + 1
+    # Nothing is left to claim: the consumer is not stuck on the event.
+    assert await outbox.consume_once(committing_engine, handler) == 0

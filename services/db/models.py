@@ -465,6 +465,8 @@ class JournalEvent(IdMixin, Base):
     # clock_timestamp(), not now(): latency is measured from the write, not the BEGIN.
     created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
     processed_at: Mapped[datetime | None]
+    # Why the event could not be turned into notifications (it is processed all the same).
+    error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
