@@ -12,7 +12,7 @@ import time
 from sqlalchemy import text
 
 from bench.common import create_database, drop_database, server_url
-from bot.cli import ProgressBar
+from bot.cli.common import ProgressBar
 from services import demo
 from services.db import migrate
 from services.db.session import create_engine

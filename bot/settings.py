@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.zones import DEFAULT_TIMEZONE
+
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     default_locale: Literal["ru", "en", "tt"] = "ru"
-    default_timezone: str = "Europe/Moscow"
+    default_timezone: str = DEFAULT_TIMEZONE
     # Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset.
     data_dir: Path = Path(".journalbot")
     # HMAC key for activation codes; generated into data_dir when unset.
@@ -95,7 +97,7 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("expected an IANA time zone such as Europe/Moscow") from exc
+            raise ValueError(f"expected an IANA time zone such as {DEFAULT_TIMEZONE}") from exc
         return value
 
 

@@ -34,7 +34,7 @@ from bot.dispatcher import create_dispatcher
 from bot.fake_api import FakeBotAPI, Request, UploadedFile
 from bot.i18n import make_i18n
 from bot.keys import code_secret
-from bot.notifier import run_notifications
+from bot.notifications import run_notifications
 from bot.scheduler import Jobs
 from bot.settings import Settings
 from services import sandbox
@@ -450,7 +450,7 @@ class Terminal:
                     text("SELECT timezone FROM schools WHERE id = :s"), {"s": self.cast.school_id}
                 )
             ).scalar()
-        return ZoneInfo(name or "Europe/Moscow")
+        return ZoneInfo(name or self.settings.default_timezone)
 
     async def _time(self, value: str) -> None:
         match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)

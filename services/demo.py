@@ -987,7 +987,8 @@ async def seed_demo(
     Deterministic for a given seed and day. History is loaded with change capture off, so no
     notifications are produced for it.
     """
-    today = today or datetime.now(ZoneInfo("Europe/Moscow")).date()
+    # The demo school (the first) lies in the first zone: its today.
+    today = today or datetime.now(ZoneInfo(ZONES[0])).date()
     total = students if students is not None else 720
     if total < 1:
         raise DemoError("the number of students must be positive")

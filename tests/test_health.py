@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.app
 from bot.app import ProcessFailed, run_bot, run_worker
-from bot.cli import CommandError, cmd_run
+from bot.cli.common import CommandError
+from bot.cli.run import cmd_run
 from bot.fake_api import FakeBotAPI
 from bot.health import health_app, start_health_server
 from bot.settings import Settings

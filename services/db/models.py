@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db.base import Base, CreatedMixin, IdMixin
+from services.zones import DEFAULT_TIMEZONE
 
 
 def _check_in(column: str, values: type[enum.StrEnum]) -> str:
@@ -96,7 +97,7 @@ class School(IdMixin, CreatedMixin, Base):
     __tablename__ = "schools"
 
     name: Mapped[str] = mapped_column(String(300))
-    timezone: Mapped[str] = mapped_column(String(64), server_default="Europe/Moscow")
+    timezone: Mapped[str] = mapped_column(String(64), server_default=DEFAULT_TIMEZONE)
     # The regulation profile (a key of services.profiles) and single-value overrides.
     profile: Mapped[str] = mapped_column(String(64), server_default="default")
     overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -58,5 +58,6 @@ def asyncpg_dsn(url: str) -> str:
 
 
 # Names the bot layer uses, so that SQLAlchemy itself is imported only under services/.
+Engine = AsyncEngine
 Session = AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]

@@ -1,0 +1,63 @@
+"""What every command group shares: the one-line error, argument checks and printed times."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    # What `add_subparsers()` returns; each group adds its commands to it.
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+class CommandError(Exception):
+    """A failure to report to the person in one line, without a traceback."""
+
+
+def zone_of(name: str | None, settings: Settings) -> ZoneInfo:
+    """A school's zone, else the default one: the command line never prints bare UTC."""
+    return ZoneInfo(name or settings.default_timezone)
+
+
+def moment(at: datetime, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """2026-12-01 04:21 MSK (Europe/Moscow): local time, with the zone named."""
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {local:%Z} ({zone.key})"
+
+
+def in_range(option: str, value: int, low: int, high: int) -> None:
+    """Bad numbers stop the command before it touches anything."""
+    if not low <= value <= high:
+        raise CommandError(f"{option} must be from {low} to {high}, not {value}")
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr for long loads."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.stage = ""
+        self.started = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage and self.stage:
+            sys.stderr.write("\n")
+        self.stage = stage
+        share = done / total if total else 1.0
+        filled = int(self.width * share)
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(
+            f"\r{stage:<24} [{'#' * filled}{'.' * (self.width - filled)}] "
+            f"{share:6.1%} {done}/{total}  {elapsed:6.1f}s"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.stage:
+            sys.stderr.write("\n")

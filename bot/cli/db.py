@@ -1,0 +1,42 @@
+"""`journalbot db`: database migrations."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from bot.cli.common import CommandError
+from bot.cli.database import open_database
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.cli.common import Subcommands
+
+
+async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from services.db import migrate
+
+    async with open_database(settings) as database:
+        engine = database.engine
+        try:
+            if args.db_command == "upgrade":
+                await migrate.upgrade(engine, args.revision)
+                print(f"database at revision {await migrate.current_revision(engine)}")
+            elif args.db_command == "downgrade":
+                await migrate.downgrade(engine, args.revision)
+                print(f"database at revision {await migrate.current_revision(engine) or 'base'}")
+            else:
+                print(await migrate.current_revision(engine) or "base (empty)")
+        except OSError as exc:
+            raise CommandError(f"cannot connect to the database: {exc}") from None
+    return 0
+
+
+def add_parser(commands: Subcommands) -> None:
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate back to REVISION")
+    downgrade.add_argument("revision")
+    db_commands.add_parser("current", help="show the schema revision")
