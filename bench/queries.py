@@ -28,12 +28,12 @@ from aiogram.types import Message, Update
 
 from bench.common import create_database, server_url, summary
 from bot.app import create_bot
-from bot.cli import ProgressBar
+from bot.cli.common import ProgressBar
 from bot.dispatcher import create_dispatcher
 from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.settings import Settings
-from handlers.keyboards import MarksCb, MarksView
+from handlers.callbacks import MarksCb, MarksView
 from services import demo
 from services.db import migrate
 from services.db.session import asyncpg_dsn, create_engine, create_sessionmaker, with_database

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from bot.health import UpdateMetricsMiddleware
 from bot.i18n import LocaleMiddleware, make_i18n
 from bot.middlewares import AccountMiddleware, DbSessionMiddleware
-from handlers import get_routers
+from handlers import create_router
 from services.db.session import SessionFactory
 
 
@@ -28,5 +28,5 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(AccountMiddleware())
     LocaleMiddleware(i18n or make_i18n()).setup(dispatcher)
-    dispatcher.include_routers(*get_routers())
+    dispatcher.include_router(create_router())
     return dispatcher

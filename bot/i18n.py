@@ -14,9 +14,18 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from handlers.languages import DEFAULT_LOCALE, LANGUAGES, pick_language
+
+__all__ = [
+    "LANGUAGES",
+    "LOCALES_DIR",
+    "CatalogueI18n",
+    "LocaleMiddleware",
+    "load_catalogues",
+    "make_i18n",
+]
+
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
-LANGUAGES = ("ru", "en", "tt")
-DEFAULT_LOCALE = "ru"
 
 
 def load_catalogues(
@@ -54,15 +63,6 @@ class CatalogueI18n(I18n):
 
 def make_i18n(default_locale: str = DEFAULT_LOCALE) -> I18n:
     return CatalogueI18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
-
-
-def pick_language(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
-    """The catalogue for Telegram's language_code: ours if we have it, else the default."""
-    if language_code:
-        base = language_code.split("-", 1)[0].lower()
-        if base in LANGUAGES:
-            return base
-    return default
 
 
 class LocaleMiddleware(I18nMiddleware):

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers import common, family, teacher
+from handlers.common import fallback, group
+from handlers.filters import PrivateChat, only_in
 
-def get_routers() -> list[Router]:
-    """Every router of the bot, in the order the dispatcher tries them."""
-    from handlers.common import fallback, group, membership, phone, settings, start
-    from handlers.family import children, diary, marks, records
-    from handlers.teacher import my_class
-    from handlers.teacher import reminders as teacher_reminders
 
-    routers = [
-        group.router,
-        membership.router,
-        start.router,
-        phone.router,
-        settings.router,
-        children.router,
-        marks.router,
-        diary.router,
-        records.router,
-        my_class.router,
-        teacher_reminders.router,
-        fallback.router,
-    ]
-    for router in routers:
-        # Routers are module-level (aiogram's idiom); tests and the demo build a new
-        # dispatcher more than once per process, and aiogram allows one parent per router.
-        router._parent_router = None
-    return routers
+def create_router() -> Router:
+    """Every router of the bot, built afresh for each dispatcher (aiogram lets a router have
+    one parent), in the order the dispatcher tries them."""
+    groups = only_in(Router(name=f"{__name__}.groups"), PrivateChat(private=False))
+    groups.include_router(group.create_router())
+    private = only_in(Router(name=f"{__name__}.private"), PrivateChat())
+    private.include_routers(
+        common.create_router(),
+        family.create_router(),
+        teacher.create_router(),
+        fallback.create_router(),
+    )
+    root = Router(name=__name__)
+    root.include_routers(groups, private)
+    return root

@@ -1,9 +1,8 @@
-"""Keyboards and callback data shared by the handlers."""
+"""Keyboards shared by the handlers: the reply menu, inline rows, the period row."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -15,71 +14,11 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from handlers.callbacks import ChildCb, LanguageCb
+from handlers.languages import LANGUAGE_NAMES
+from handlers.render import period_short
 from services.access import Identity, StudentRef
-
-LANGUAGE_NAMES = {"ru": "Русский", "en": "English", "tt": "Татарча"}
-
-
-class LanguageCb(CallbackData, prefix="lang"):
-    code: str
-
-
-class ChildCb(CallbackData, prefix="child"):
-    student_id: int
-
-
-class MarksView(enum.StrEnum):
-    PERIOD = "p"
-    TODAY = "t"
-    WEEK = "w"
-    SUBJECT = "s"
-    FORECAST = "f"
-
-
-# Every button of a screen carries the student it shows; access is checked again on each press.
-class MarksCb(CallbackData, prefix="mk"):
-    s: int  # student
-    v: MarksView
-    p: int = 0  # period; 0 is the current one
-    sub: int = 0  # subject
-    w: int = 0  # weeks back from this one
-
-
-class HomeworkCb(CallbackData, prefix="hw"):
-    s: int
-    d: int  # the day, as a proleptic ordinal
-    week: bool = False
-
-
-class TimetableCb(CallbackData, prefix="tt"):
-    s: int
-    d: int
-
-
-class AttendanceCb(CallbackData, prefix="at"):
-    s: int
-    p: int = 0
-
-
-class FinalsCb(CallbackData, prefix="fn"):
-    s: int
-
-
-class ChartCb(CallbackData, prefix="ch"):
-    s: int
-    sub: int
-    p: int = 0
-
-
-class ReportCb(CallbackData, prefix="rc"):
-    s: int
-    p: int = 0
-    pdf: bool = True
-
-
-class ClassCb(CallbackData, prefix="cl"):
-    c: int
-    p: int = 0
+from services.journal import PeriodRef, SchoolContext
 
 
 class Keyboard:
@@ -191,3 +130,20 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def period_row(
+    builder: Keyboard,
+    context: SchoolContext,
+    selected: PeriodRef,
+    make: Callable[[int], CallbackData],
+) -> None:
+    """A row of the periods begun so far, the selected one ticked; none with fewer than two."""
+    started = [t for t in context.terms if t.starts_on <= context.today]
+    if len(started) < 2:
+        return
+    row = Keyboard()
+    for term in started:
+        label = ("✅ " if term.id == selected.id else "") + period_short(term)
+        row.button(text=label, callback_data=make(term.id))
+    builder.attach(row)

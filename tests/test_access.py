@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.keyboards import (
+from handlers.callbacks import (
     AttendanceCb,
     ChartCb,
     ChildCb,
@@ -22,10 +22,10 @@ from handlers.keyboards import (
     HomeworkCb,
     MarksCb,
     MarksView,
+    ReminderCb,
     ReportCb,
     TimetableCb,
 )
-from handlers.teacher.reminders import ReminderCb
 from services import access, audit, linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind

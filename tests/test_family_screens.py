@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fake_api import UploadedFile
+from handlers.callbacks import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.family.base import parse_day
-from handlers.keyboards import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.render import split
 from services import linking
 from services.db import models as m

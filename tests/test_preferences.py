@@ -8,7 +8,7 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common.settings import SettingsCb
+from handlers.callbacks import SettingsCb
 from services.db import models as m
 from services.linking import PersonId, PersonKind
 from tests.chat import Chat, Reply

@@ -1,1 +1,20 @@
-"""Handlers for everyone: /start, /help, and the answer in group chats."""
+"""Handlers for everyone: /start, /help, linking, settings, and the answer in group chats."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.common import membership, phone, settings, start
+
+
+def create_router() -> Router:
+    """The private chat's screens for everyone; the group answer and the fallback are wired
+    by `handlers.create_router`, first and last."""
+    router = Router(name=__name__)
+    router.include_routers(
+        membership.create_router(),
+        start.create_router(),
+        phone.create_router(),
+        settings.create_router(),
+    )
+    return router

@@ -7,19 +7,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.checks import record_denied
 from handlers.common.start import redeem_and_reply
-from handlers.family.base import record_denied
 from handlers.keyboards import main_menu
 from services import access, linking
 from services.accounts import AccountPrefs
 from services.db.session import Session
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
-
-@router.message(F.text, ~F.text.startswith("/"))
 async def text_from_stranger(
     message: Message,
     session: Session,
@@ -55,14 +50,12 @@ async def text_from_stranger(
     )
 
 
-@router.message()
 async def anything_else(message: Message) -> None:
     await message.answer(
         _("I understand text messages and the menu buttons only. Please use /help.")
     )
 
 
-@router.callback_query()
 async def unknown_button(query: CallbackQuery, session: Session) -> None:
     # Data no screen could parse: a forged button, or one from an older version of the bot.
     await record_denied(query, session)
@@ -70,3 +63,11 @@ async def unknown_button(query: CallbackQuery, session: Session) -> None:
         _("This button is out of date. Please open the screen again from the menu."),
         show_alert=True,
     )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(text_from_stranger, F.text, ~F.text.startswith("/"))
+    router.message.register(anything_else)
+    router.callback_query.register(unknown_button)
+    return router

@@ -10,18 +10,14 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import pick_language
 from handlers.common.start import show_linked
 from handlers.keyboards import contact_keyboard
+from handlers.languages import pick_language
 from services import linking
 from services.db.session import Session
 from services.linking import Outcome
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(Command("phone"))
 async def offer_phone(message: Message, session: Session) -> None:
     if not await linking.phone_login_enabled(session):
         await message.answer(
@@ -37,7 +33,6 @@ async def offer_phone(message: Message, session: Session) -> None:
     )
 
 
-@router.message(F.contact)
 async def contact_shared(message: Message, session: Session, i18n: I18n) -> None:
     user = message.from_user
     contact = message.contact
@@ -86,3 +81,10 @@ async def contact_shared(message: Message, session: Session, i18n: I18n) -> None
             ),
             reply_markup=ReplyKeyboardRemove(),
         )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(offer_phone, Command("phone"))
+    router.message.register(contact_shared, F.contact)
+    return router

@@ -7,31 +7,20 @@ from datetime import time
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from handlers.family.base import not_found, record_denied
-from handlers.keyboards import BTN_SETTINGS, LANGUAGE_NAMES, Keyboard, language_keyboard
+from handlers.callbacks import SettingsCb
+from handlers.checks import not_found, record_denied
+from handlers.keyboards import BTN_SETTINGS, Keyboard, language_keyboard
+from handlers.languages import LANGUAGE_NAMES
 from handlers.render import clock, show
-from services import access, preferences
+from services import access
 from services.access import NotFound
 from services.db.session import Session
-from services.notify import Category, Mode
-from services.preferences import AccountSettings
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
-
-
-class SettingsCb(CallbackData, prefix="set"):
-    a: str  # what to do: show, mode, quiet, low, digest, child, language
-    c: str = ""  # category
-    s: int = 0  # a child, 0 for all
-    v: str = ""  # the chosen value
-
+from services.notifications import preferences
+from services.notifications.preferences import AccountSettings, Category, Mode
 
 CATEGORY_NAMES = {
     Category.MARKS: __("📘 Marks"),
@@ -165,8 +154,6 @@ async def _show(
     await show(event, settings_text(settings), settings_keyboard(settings, view.children))
 
 
-@router.message(Command("settings"))
-@router.message(F.text == BTN_SETTINGS)
 async def settings_menu(message: Message, session: Session) -> None:
     assert message.from_user is not None
     await _show(message, session, message.from_user.id)
@@ -178,7 +165,6 @@ def _next_in(options: tuple[object, ...], current: object) -> object:
     )
 
 
-@router.callback_query(SettingsCb.filter())
 async def settings_button(
     query: CallbackQuery, callback_data: SettingsCb, session: Session
 ) -> None:
@@ -242,3 +228,11 @@ async def settings_button(
         await query.answer(_("This button is out of date. Please open /settings again."))
         return
     await _show(query, session, account, child)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(settings_menu, Command("settings"))
+    router.message.register(settings_menu, F.text == BTN_SETTINGS)
+    router.callback_query.register(settings_button, SettingsCb.filter())
+    return router

@@ -6,23 +6,21 @@ import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 
-from bot.i18n import pick_language
-from handlers.keyboards import LanguageCb, language_keyboard, main_menu
+from handlers.callbacks import LanguageCb
+from handlers.keyboards import language_keyboard, main_menu
+from handlers.languages import pick_language
 from services import access, accounts, linking
 from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.linking import LinkResult, Outcome
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+from services.zones import DEFAULT_TIMEZONE
 
 
 def welcome_text() -> str:
@@ -90,7 +88,7 @@ async def show_linked(message: Message, session: Session, account_id: int) -> bo
 
 
 def _local_time(moment: datetime, prefs: AccountPrefs | None, locale: str) -> str:
-    zone = ZoneInfo(prefs.timezone) if prefs and prefs.timezone else ZoneInfo("Europe/Moscow")
+    zone = ZoneInfo(prefs.timezone if prefs and prefs.timezone else DEFAULT_TIMEZONE)
     return format_time(moment.astimezone(zone), format="short", locale=locale)
 
 
@@ -156,7 +154,6 @@ async def redeem_and_reply(
     await message.answer(_failure_text(result, account_prefs, i18n.current_locale))
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_code(
     message: Message,
     command: CommandObject,
@@ -176,7 +173,6 @@ async def start_with_code(
     )
 
 
-@router.message(CommandStart())
 async def start(message: Message, session: Session, i18n: I18n) -> None:
     user = message.from_user
     assert user is not None
@@ -191,12 +187,10 @@ async def start(message: Message, session: Session, i18n: I18n) -> None:
         await message.answer(welcome_text(), reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(help_text())
 
 
-@router.message(Command("logout"))
 async def logout(message: Message, session: Session) -> None:
     user = message.from_user
     assert user is not None
@@ -211,12 +205,10 @@ async def logout(message: Message, session: Session) -> None:
     await message.answer(text, reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("language"))
 async def language(message: Message) -> None:
     await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
 
 
-@router.callback_query(LanguageCb.filter())
 async def language_chosen(
     query: CallbackQuery, callback_data: LanguageCb, session: Session, i18n: I18n
 ) -> None:
@@ -236,3 +228,14 @@ async def language_chosen(
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Language: English."))
         await show_linked(query.message, session, user.id)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start_with_code, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(logout, Command("logout"))
+    router.message.register(language, Command("language"))
+    router.callback_query.register(language_chosen, LanguageCb.filter())
+    return router

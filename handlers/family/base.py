@@ -1,175 +1,55 @@
-"""What every family screen does first: find the student the viewer may see, and the calendar."""
+"""The family screens' checks: the student the viewer may see, the calendar, the period or day."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, Protocol
 
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from services import access, audit, journal
+from handlers.checks import Check, Refusal
+from services import access, journal
 from services.access import NotFound, StudentRef
 from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.journal import PeriodRef, SchoolContext
 
-_BUTTON_PREFIX = re.compile(r"[a-z_]{1,16}")
+
+class NamesStudent(Protocol):
+    """A button that carries the student it shows."""
+
+    s: int
 
 
-async def record_denied(
-    query: CallbackQuery, session: Session, student_id: int | None = None
-) -> None:
-    """A refused press of a forged or stale button goes to the audit log (within its caps).
-
-    Only the callback data's prefix is kept, and only when it looks like one of ours: forged
-    data is anybody's text.
-    """
-    prefix = (query.data or "").partition(":")[0]
-    await audit.denied(
-        session,
-        account_id=query.from_user.id,
-        button=prefix if _BUTTON_PREFIX.fullmatch(prefix) else "?",
-        now=datetime.now(UTC),
-        student_id=student_id,
-    )
+class NamesPeriod(NamesStudent, Protocol):
+    p: int  # 0: the current period
 
 
-async def not_found(query: CallbackQuery, session: Session, student_id: int | None = None) -> None:
-    """A forged or stale button: the same answer whether the object exists or not."""
-    await record_denied(query, session, student_id)
-    await query.answer(_("Not found."), show_alert=True)
-
-
-async def student_of_button(
-    query: CallbackQuery, session: Session, student_id: int
-) -> StudentRef | None:
-    """The student a button names, if the presser may see them right now; else answers."""
-    try:
-        return await access.student_for(session, query.from_user.id, student_id)
-    except NotFound:
-        await not_found(query, session, student_id)
-        return None
-
-
-async def student_of_menu(
-    message: Message, session: Session, prefs: AccountPrefs | None
-) -> StudentRef | None:
-    """The child chosen in the switcher (or the only one, or the student themself)."""
-    user = message.from_user
-    assert user is not None
-    child = await access.selected_child(
-        session, user.id, prefs.selected_student_id if prefs else None
-    )
-    if child is None:
-        await message.answer(_("Nothing to show: this account is not linked to a student."))
-    return child
-
-
-async def context_of(session: Session, student: StudentRef) -> SchoolContext:
-    return await journal.school_context(session, student.school_id, datetime.now(UTC))
-
-
-async def period_of_button(
-    query: CallbackQuery, session: Session, context: SchoolContext, period_id: int
-) -> PeriodRef | None:
-    """The period a button names (0: the current one); answers "not found" for another
-    school's period; None also when the school has no periods at all."""
-    if period_id == 0:
-        if context.current is None:
-            await query.answer(no_periods())
-        return context.current
-    try:
-        return context.period(period_id)
-    except NotFound:
-        await not_found(query, session)
-        return None
+class NamesDay(NamesStudent, Protocol):
+    d: int  # the day, as a proleptic ordinal
 
 
 def no_periods() -> str:
     return _("The school has not set up its academic periods yet.")
 
 
-class PeriodView(NamedTuple):
-    """What a screen of a period shows: whose, in which school's calendar, which period."""
-
-    student: StudentRef
-    context: SchoolContext
-    period: PeriodRef
+async def context_of(session: Session, student: StudentRef) -> SchoolContext:
+    return await journal.school_context(session, student.school_id, datetime.now(UTC))
 
 
-class DayView(NamedTuple):
-    """What a screen of a day shows."""
-
-    student: StudentRef
-    context: SchoolContext
-    day: date
-
-
-async def period_of_menu(
-    message: Message, session: Session, prefs: AccountPrefs | None
-) -> PeriodView | None:
-    """The chosen child and the current period; None (having answered) when there is none."""
-    student = await student_of_menu(message, session, prefs)
-    if student is None:
-        return None
-    context = await context_of(session, student)
-    if context.current is None:
-        await message.answer(no_periods())
-        return None
-    return PeriodView(student, context, context.current)
-
-
-async def period_of_query(
-    query: CallbackQuery, session: Session, student_id: int, period_id: int
-) -> PeriodView | None:
-    """The student and period a button names, checked; None (having answered) otherwise."""
-    student = await student_of_button(query, session, student_id)
-    if student is None:
-        return None
-    context = await context_of(session, student)
-    period = await period_of_button(query, session, context, period_id)
-    if period is None:
-        return None
-    return PeriodView(student, context, period)
-
-
-async def day_of_command(
-    message: Message,
-    session: Session,
-    prefs: AccountPrefs | None,
-    args: str | None,
-    *,
-    default: Callable[[SchoolContext], date],
-    bad_day: Callable[[], str],
-) -> DayView | None:
-    """The chosen child and the day a command names (`default` without one); None (having
-    answered with `bad_day()`) for a date that cannot be read."""
-    student = await student_of_menu(message, session, prefs)
-    if student is None:
-        return None
-    context = await context_of(session, student)
-    day = parse_day(args, context.today) if args else default(context)
-    if day is None:
-        await message.answer(bad_day())
-        return None
-    return DayView(student, context, day)
-
-
-async def day_of_query(
-    query: CallbackQuery, session: Session, student_id: int, ordinal: int
-) -> DayView | None:
-    """The student and day a button names, checked; None (having answered) otherwise."""
-    student = await student_of_button(query, session, student_id)
-    if student is None:
-        return None
-    day = day_of_button(ordinal)
-    if day is None:
-        await not_found(query, session)
-        return None
-    return DayView(student, await context_of(session, student), day)
+def period_in(context: SchoolContext, period_id: int) -> PeriodRef | Refusal:
+    """The period a button names (0: the current one): refused for another school's period,
+    and with a notice when the school has no periods at all."""
+    if period_id == 0:
+        return Refusal(notice=no_periods()) if context.current is None else context.current
+    try:
+        return context.period(period_id)
+    except NotFound:
+        return Refusal()
 
 
 def day_of_button(ordinal: int) -> date | None:
@@ -199,3 +79,82 @@ def parse_day(text: str, today: date) -> date | None:
     if today - candidate > timedelta(days=183):
         return candidate.replace(year=today.year + 1) if not (month == 2 and day == 29) else None
     return candidate
+
+
+class StudentCheck(Check):
+    """Injects `student` and `context`, the school's calendar. The student of a menu or a
+    command is the child chosen in the switcher (or the only one, or the student themself);
+    of a button, the one it names, if the presser may see them right now."""
+
+    async def check(
+        self, event: Message | CallbackQuery, data: dict[str, Any]
+    ) -> dict[str, Any] | Refusal:
+        session: Session = data["session"]
+        if isinstance(event, CallbackQuery):
+            button: NamesStudent = data["callback_data"]
+            try:
+                student = await access.student_for(session, event.from_user.id, button.s)
+            except NotFound:
+                return Refusal(student_id=button.s)
+        else:
+            prefs: AccountPrefs | None = data.get("account_prefs")
+            assert event.from_user is not None
+            chosen = await access.selected_child(
+                session, event.from_user.id, prefs.selected_student_id if prefs else None
+            )
+            if chosen is None:
+                return Refusal(
+                    notice=_("Nothing to show: this account is not linked to a student.")
+                )
+            student = chosen
+        context = await context_of(session, student)
+        more = self.narrow(event, data, context)
+        if isinstance(more, Refusal):
+            return more
+        return {"student": student, "context": context, **more}
+
+    def narrow(
+        self, event: Message | CallbackQuery, data: dict[str, Any], context: SchoolContext
+    ) -> dict[str, Any] | Refusal:
+        """What a screen shows of the student's calendar, besides the calendar itself."""
+        return {}
+
+
+class PeriodCheck(StudentCheck):
+    """Also injects `period`: the one a button names, else the current one."""
+
+    def narrow(
+        self, event: Message | CallbackQuery, data: dict[str, Any], context: SchoolContext
+    ) -> dict[str, Any] | Refusal:
+        button: NamesPeriod | None = data.get("callback_data")
+        period = period_in(context, button.p if button is not None else 0)
+        return period if isinstance(period, Refusal) else {"period": period}
+
+
+class DayCheck(StudentCheck):
+    """Also injects `day`: the one a button names; for a menu or a command, the one the
+    command names (/homework 25.11) or else `default`, and a date that cannot be read is
+    answered with `bad_day()`."""
+
+    def __init__(
+        self,
+        *,
+        default: Callable[[SchoolContext], date] | None = None,
+        bad_day: Callable[[], str] | None = None,
+    ) -> None:
+        self.default = default
+        self.bad_day = bad_day
+
+    def narrow(
+        self, event: Message | CallbackQuery, data: dict[str, Any], context: SchoolContext
+    ) -> dict[str, Any] | Refusal:
+        if isinstance(event, CallbackQuery):
+            button: NamesDay = data["callback_data"]
+            day = day_of_button(button.d)
+            return Refusal() if day is None else {"day": day}
+        assert self.default is not None and self.bad_day is not None
+        command: CommandObject | None = data.get("command")
+        if command is None or not command.args:
+            return {"day": self.default(context)}
+        day = parse_day(command.args, context.today)
+        return Refusal(notice=self.bad_day()) if day is None else {"day": day}

@@ -8,18 +8,14 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.family.base import not_found
-from handlers.keyboards import BTN_CHILD, ChildCb, children_keyboard, main_menu
+from handlers.callbacks import ChildCb
+from handlers.checks import not_found
+from handlers.keyboards import BTN_CHILD, children_keyboard, main_menu
 from services import access, accounts
 from services.accounts import AccountPrefs
 from services.db.session import Session
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
-
-@router.message(F.text == BTN_CHILD)
 async def choose_child(
     message: Message, session: Session, account_prefs: AccountPrefs | None
 ) -> None:
@@ -38,7 +34,6 @@ async def choose_child(
     )
 
 
-@router.callback_query(ChildCb.filter())
 async def child_chosen(query: CallbackQuery, callback_data: ChildCb, session: Session) -> None:
     try:
         child = await access.student_for(session, query.from_user.id, callback_data.student_id)
@@ -59,3 +54,10 @@ async def child_chosen(query: CallbackQuery, callback_data: ChildCb, session: Se
             ),
             reply_markup=main_menu(view.identity, view.children),
         )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(choose_child, F.text == BTN_CHILD)
+    router.callback_query.register(child_chosen, ChildCb.filter())
+    return router

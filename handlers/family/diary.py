@@ -6,27 +6,19 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 
-from handlers.family.base import (
-    context_of,
-    day_of_command,
-    day_of_query,
-    student_of_menu,
-)
-from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, HomeworkCb, Keyboard, TimetableCb
+from handlers.callbacks import HomeworkCb, TimetableCb
+from handlers.checks import screen
+from handlers.family.base import DayCheck
+from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, Keyboard
 from handlers.render import clock, day_long, day_short, day_title, esc, header, show
 from services import audit, journal
 from services.access import StudentRef
-from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.journal import DayPlan, SchoolContext
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 
 def _previous_school_day(context: SchoolContext, day: date) -> date:
@@ -133,14 +125,16 @@ def homework_keyboard(
 
 async def homework_screen(
     event: Message | CallbackQuery,
-    session: Session,
     *,
-    account_id: int,
+    session: Session,
+    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     day: date,
-    week: bool,
+    callback_data: HomeworkCb | None = None,
 ) -> None:
+    """/homework for the next school day, /homework 25.11 for a chosen one; a button's week."""
+    week = callback_data is not None and callback_data.week
     if week:
         start, end = context.week_of(day)
         plans = await journal.day_plans(session, student, start=start, end=end)
@@ -150,82 +144,19 @@ async def homework_screen(
         [plan] = await journal.day_plans(session, student, start=day, end=day)
         text = homework_day_text(student, context, plan)
         anchor = day
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="homework")
+    await audit.viewed(
+        session, account_id=event_from_user.id, student_id=student.id, screen="homework"
+    )
     await show(event, text, homework_keyboard(student, context, anchor, week=week))
 
 
-@router.message(F.text == BTN_HOMEWORK)
-async def homework_menu(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
-) -> None:
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
-        return
-    assert message.from_user is not None
-    context = await context_of(session, student)
+def _bag_day(context: SchoolContext) -> date:
     # What a child packs the bag for: the next school day, past weekends and holidays.
-    day = context.next_school_day(context.today)
-    await homework_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=student,
-        context=context,
-        day=day,
-        week=False,
-    )
+    return context.next_school_day(context.today)
 
 
-def bad_day() -> str:
+def _homework_bad_day() -> str:
     return _("Please write the date as day and month, for example /homework 25.11.")
-
-
-@router.message(Command("homework"))
-async def homework_command(
-    message: Message,
-    command: CommandObject,
-    session: Session,
-    account_prefs: AccountPrefs | None,
-) -> None:
-    """/homework for the next school day, /homework 25.11 for a chosen one."""
-    view = await day_of_command(
-        message,
-        session,
-        account_prefs,
-        command.args,
-        default=lambda context: context.next_school_day(context.today),
-        bad_day=bad_day,
-    )
-    if view is None:
-        return
-    assert message.from_user is not None
-    await homework_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=view.student,
-        context=view.context,
-        day=view.day,
-        week=False,
-    )
-
-
-@router.callback_query(HomeworkCb.filter())
-async def homework_button(
-    query: CallbackQuery, callback_data: HomeworkCb, session: Session
-) -> None:
-    view = await day_of_query(query, session, callback_data.s, callback_data.d)
-    if view is None:
-        return
-    await homework_screen(
-        query,
-        session,
-        account_id=query.from_user.id,
-        student=view.student,
-        context=view.context,
-        day=view.day,
-        week=callback_data.week,
-    )
 
 
 # --- timetable --------------------------------------------------------------------------------
@@ -288,84 +219,44 @@ def timetable_keyboard(
 
 async def timetable_screen(
     event: Message | CallbackQuery,
-    session: Session,
     *,
-    account_id: int,
+    session: Session,
+    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     day: date,
 ) -> None:
+    """/timetable for today, /timetable 25.11 for a chosen day."""
     [plan] = await journal.day_plans(session, student, start=day, end=day)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="timetable")
+    await audit.viewed(
+        session, account_id=event_from_user.id, student_id=student.id, screen="timetable"
+    )
     await show(
         event, timetable_text(student, context, plan), timetable_keyboard(student, context, day)
     )
 
 
-@router.message(F.text == BTN_TIMETABLE)
-async def timetable_menu(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
-) -> None:
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
-        return
-    assert message.from_user is not None
-    context = await context_of(session, student)
+def _timetable_day(context: SchoolContext) -> date:
+    """The menu's day: today, but after lessons and on days off the next school day."""
     day = context.today
     if not context.is_school_day(day) or context.now.hour >= 16:
-        # After lessons, and on days off, what matters is the next school day.
-        day = context.next_school_day(day)
-    await timetable_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=student,
-        context=context,
-        day=day,
-    )
+        return context.next_school_day(day)
+    return day
 
 
-@router.message(Command("timetable"))
-async def timetable_command(
-    message: Message,
-    command: CommandObject,
-    session: Session,
-    account_prefs: AccountPrefs | None,
-) -> None:
-    """/timetable for today, /timetable 25.11 for a chosen day."""
-    view = await day_of_command(
-        message,
-        session,
-        account_prefs,
-        command.args,
-        default=lambda context: context.today,
-        bad_day=lambda: _("Please write the date as day and month, for example /timetable 25.11."),
-    )
-    if view is None:
-        return
-    assert message.from_user is not None
-    await timetable_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=view.student,
-        context=view.context,
-        day=view.day,
-    )
+def _timetable_bad_day() -> str:
+    return _("Please write the date as day and month, for example /timetable 25.11.")
 
 
-@router.callback_query(TimetableCb.filter())
-async def timetable_button(
-    query: CallbackQuery, callback_data: TimetableCb, session: Session
-) -> None:
-    view = await day_of_query(query, session, callback_data.s, callback_data.d)
-    if view is None:
-        return
-    await timetable_screen(
-        query,
-        session,
-        account_id=query.from_user.id,
-        student=view.student,
-        context=view.context,
-        day=view.day,
-    )
+def create_router() -> Router:
+    router = Router(name=__name__)
+    homework_day = DayCheck(default=_bag_day, bad_day=_homework_bad_day)
+    screen(router.message, homework_screen, F.text == BTN_HOMEWORK, check=homework_day)
+    screen(router.message, homework_screen, Command("homework"), check=homework_day)
+    screen(router.callback_query, homework_screen, HomeworkCb.filter(), check=DayCheck())
+    menu_day = DayCheck(default=_timetable_day, bad_day=_timetable_bad_day)
+    screen(router.message, timetable_screen, F.text == BTN_TIMETABLE, check=menu_day)
+    command_day = DayCheck(default=lambda context: context.today, bad_day=_timetable_bad_day)
+    screen(router.message, timetable_screen, Command("timetable"), check=command_day)
+    screen(router.callback_query, timetable_screen, TimetableCb.filter(), check=DayCheck())
+    return router

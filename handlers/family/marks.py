@@ -1,32 +1,20 @@
-"""Marks: a period by subject, today, a week, one subject, the forecast; charts, report card."""
+"""Marks: a period by subject, today, a week, one subject, the forecast."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.family.base import (
-    not_found,
-    period_of_menu,
-    period_of_query,
-)
-from handlers.keyboards import (
-    BTN_MARKS,
-    ChartCb,
-    FinalsCb,
-    Keyboard,
-    MarksCb,
-    MarksView,
-    ReportCb,
-)
+from handlers.callbacks import ChartCb, FinalsCb, MarksCb, MarksView, ReportCb
+from handlers.checks import not_found, screen
+from handlers.family.base import PeriodCheck
+from handlers.keyboards import BTN_MARKS, Keyboard, period_row
 from handlers.render import (
     day_long,
     day_short,
@@ -35,21 +23,15 @@ from handlers.render import (
     kind_text,
     mark_text,
     number,
-    period_short,
     period_title,
     show,
     weight_text,
 )
-from services import audit, charts, journal
+from services import audit, journal
 from services.access import NotFound, StudentRef
-from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.forecast import Forecast
 from services.journal import MarkItem, PeriodRef, SchoolContext, SubjectMarks
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 # Marks heavier than an everyday one (control work, dictation) are shown in bold.
 HEAVY = 2
@@ -116,22 +98,6 @@ def forecast_lines(result: Forecast, *, min_marks: int) -> list[str]:
             ).format(n=n, min=min_marks)
         )
     return lines
-
-
-def period_row(
-    builder: Keyboard,
-    context: SchoolContext,
-    selected: PeriodRef,
-    make: Callable[[int], CallbackData],
-) -> None:
-    started = [t for t in context.terms if t.starts_on <= context.today]
-    if len(started) < 2:
-        return
-    row = Keyboard()
-    for term in started:
-        label = ("✅ " if term.id == selected.id else "") + period_short(term)
-        row.button(text=label, callback_data=make(term.id))
-    builder.attach(row)
 
 
 def _nav(student: StudentRef, period: PeriodRef, here: MarksView) -> Keyboard:
@@ -206,38 +172,21 @@ def period_keyboard(
 
 async def period_screen(
     event: Message | CallbackQuery,
-    session: Session,
     *,
-    account_id: int,
+    session: Session,
+    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
 ) -> None:
     subjects = await journal.period_subjects(session, student, period, context.profile)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks")
+    await audit.viewed(
+        session, account_id=event_from_user.id, student_id=student.id, screen="marks"
+    )
     await show(
         event,
         period_text(student, period, subjects),
         period_keyboard(student, context, period, subjects),
-    )
-
-
-@router.message(Command("marks"))
-@router.message(F.text == BTN_MARKS)
-async def marks_menu(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
-) -> None:
-    view = await period_of_menu(message, session, account_prefs)
-    if view is None:
-        return
-    assert message.from_user is not None
-    await period_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=view.student,
-        context=view.context,
-        period=view.period,
     )
 
 
@@ -263,7 +212,7 @@ def days_text(student: StudentRef, title: str, items: Sequence[MarkItem], empty:
     return "\n".join(lines)
 
 
-async def _day_screen(
+async def today_screen(
     query: CallbackQuery,
     session: Session,
     student: StudentRef,
@@ -284,16 +233,16 @@ async def _day_screen(
     await show(query, text, _nav(student, period, MarksView.TODAY).as_markup())
 
 
-async def _week_screen(
+async def week_screen(
     query: CallbackQuery,
-    session: Session,
     *,
+    callback_data: MarksCb,
+    session: Session,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
-    weeks_back: int,
 ) -> None:
-    weeks_back = max(0, min(weeks_back, 60))
+    weeks_back = max(0, min(callback_data.w, 60))
     monday = context.today - timedelta(days=context.today.weekday(), weeks=weeks_back)
     sunday = monday + timedelta(days=6)
     items = await journal.marks(session, student, start=monday, end=sunday)
@@ -353,15 +302,16 @@ def subject_text(
     return "\n".join(lines)
 
 
-async def _subject_screen(
+async def subject_screen(
     query: CallbackQuery,
-    session: Session,
     *,
+    callback_data: MarksCb,
+    session: Session,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
-    subject_id: int,
 ) -> None:
+    subject_id = callback_data.sub
     try:
         subject = await journal.subject_marks(
             session, student, period, subject_id, context.profile
@@ -416,7 +366,7 @@ def forecast_text(
     return "\n".join(lines)
 
 
-async def _forecast_screen(
+async def forecast_screen(
     query: CallbackQuery,
     session: Session,
     student: StudentRef,
@@ -438,142 +388,17 @@ async def _forecast_screen(
     )
 
 
-@router.callback_query(MarksCb.filter())
-async def marks_button(query: CallbackQuery, callback_data: MarksCb, session: Session) -> None:
-    shown = await period_of_query(query, session, callback_data.s, callback_data.p)
-    if shown is None:
-        return
-    student, context, period = shown
-    view = callback_data.v
-    if view is MarksView.PERIOD:
-        await period_screen(
-            query,
-            session,
-            account_id=query.from_user.id,
-            student=student,
-            context=context,
-            period=period,
-        )
-    elif view is MarksView.TODAY:
-        await _day_screen(query, session, student, context, period)
-    elif view is MarksView.WEEK:
-        await _week_screen(
-            query,
-            session,
-            student=student,
-            context=context,
-            period=period,
-            weeks_back=callback_data.w,
-        )
-    elif view is MarksView.SUBJECT:
-        await _subject_screen(
-            query,
-            session,
-            student=student,
-            context=context,
-            period=period,
-            subject_id=callback_data.sub,
-        )
-    else:
-        await _forecast_screen(query, session, student, context, period)
-
-
-# --- pictures ---------------------------------------------------------------------------------
-
-
-@router.callback_query(ChartCb.filter())
-async def chart_button(query: CallbackQuery, callback_data: ChartCb, session: Session) -> None:
-    view = await period_of_query(query, session, callback_data.s, callback_data.p)
-    if view is None:
-        return
-    student, context, period = view
-    try:
-        subject = await journal.subject_marks(
-            session, student, period, callback_data.sub, context.profile
-        )
-    except NotFound:
-        await not_found(query, session)
-        return
-    await query.answer(_("Drawing the chart…"))
-    labels = charts.ChartLabels(
-        title=subject.subject,
-        subtitle=f"{student.name}, {student.class_label} · {period_title(period)}",
-        marks=_("marks (bigger dot: heavier work)"),
-        average=_("weighted average"),
-        empty=_("No marks in this period yet."),
+def create_router() -> Router:
+    router = Router(name=__name__)
+    for trigger in (Command("marks"), F.text == BTN_MARKS):
+        screen(router.message, period_screen, trigger, check=PeriodCheck())
+    views = (
+        (MarksView.PERIOD, period_screen),
+        (MarksView.TODAY, today_screen),
+        (MarksView.WEEK, week_screen),
+        (MarksView.SUBJECT, subject_screen),
+        (MarksView.FORECAST, forecast_screen),
     )
-    points = [charts.ChartPoint(i.day, i.value, i.weight) for i in subject.marks]
-    png = await asyncio.to_thread(
-        charts.subject_chart,
-        points,
-        labels,
-        round_from=context.profile.round_from,
-        period=(period.starts_on, period.ends_on),
-    )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="chart"
-    )
-    if query.message is not None:
-        await query.message.answer_photo(
-            BufferedInputFile(png, filename="chart.png"),
-            caption=header(student) + "\n" + esc(subject.subject),
-        )
-
-
-def _absences(summary: journal.AttendanceSummary) -> dict[str, int]:
-    return {subject: absent for subject, absent, _late in summary.per_subject()}
-
-
-@router.callback_query(ReportCb.filter())
-async def report_button(query: CallbackQuery, callback_data: ReportCb, session: Session) -> None:
-    view = await period_of_query(query, session, callback_data.s, callback_data.p)
-    if view is None:
-        return
-    student, context, period = view
-    await query.answer(_("Preparing the report card…"))
-    subjects = await journal.period_subjects(session, student, period, context.profile)
-    absences = _absences(await journal.attendance(session, student, period))
-    finals = {row.subject: row.grades for row in await journal.finals(session, student, context)}
-    rows = []
-    for subject in subjects:
-        marks = " ".join(mark_text(i.value) for i in subject.marks)
-        final = finals.get(subject.subject, {}).get(period.id)
-        rows.append(
-            charts.ReportRow(
-                subject=subject.subject,
-                marks=marks if len(marks) <= 48 else marks[:47] + "…",
-                average=number(subject.forecast.average) if subject.forecast.average else "—",
-                forecast=mark_text(subject.forecast.grade) if subject.forecast.grade else "—",
-                absences=str(absences.get(subject.subject, 0)),
-                final=mark_text(final[0]) if final else "—",
-            )
-        )
-    document = await asyncio.to_thread(
-        charts.report_card,
-        rows,
-        title=_("Report card"),
-        lines=[
-            f"{student.name}, {student.class_label}",
-            context.school_name,
-            period_title(period),
-        ],
-        columns=[
-            _("Subject"),
-            _("Marks"),
-            _("Average"),
-            _("Forecast"),
-            _("Absent"),
-            _("Grade"),
-        ],
-        footer=_("Made by the school journal bot on {day}.").format(day=day_long(context.today)),
-        pdf=callback_data.pdf,
-    )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="report_card"
-    )
-    if query.message is not None:
-        extension = "pdf" if callback_data.pdf else "png"
-        await query.message.answer_document(
-            BufferedInputFile(document, filename=f"report-card-{student.id}.{extension}"),
-            caption=header(student) + "\n" + esc(period_title(period)),
-        )
+    for view, handler in views:
+        screen(router.callback_query, handler, MarksCb.filter(F.v == view), check=PeriodCheck())
+    return router

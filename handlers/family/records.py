@@ -5,38 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 
-from handlers.family.base import (
-    context_of,
-    period_of_menu,
-    period_of_query,
-    student_of_button,
-    student_of_menu,
-)
-from handlers.family.marks import period_row
-from handlers.keyboards import (
-    BTN_ATTENDANCE,
-    BTN_FINALS,
-    AttendanceCb,
-    FinalsCb,
-    Keyboard,
-    MarksCb,
-    MarksView,
-)
+from handlers.callbacks import AttendanceCb, FinalsCb, MarksCb, MarksView
+from handlers.checks import screen
+from handlers.family.base import PeriodCheck, StudentCheck
+from handlers.keyboards import BTN_ATTENDANCE, BTN_FINALS, Keyboard, period_row
 from handlers.render import day_short, esc, header, mark_text, period_short, period_title, show
 from services import audit, journal
 from services.access import StudentRef
-from services.accounts import AccountPrefs
 from services.db.session import Session
 from services.journal import AttendanceSummary, FinalRow, PeriodRef, SchoolContext
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 REASONS = {
     "illness": __("illness"),
@@ -109,9 +91,9 @@ def attendance_text(student: StudentRef, period: PeriodRef, summary: AttendanceS
 
 async def attendance_screen(
     event: Message | CallbackQuery,
-    session: Session,
     *,
-    account_id: int,
+    session: Session,
+    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
@@ -119,43 +101,10 @@ async def attendance_screen(
     summary = await journal.attendance(session, student, period)
     builder = Keyboard()
     period_row(builder, context, period, lambda p: AttendanceCb(s=student.id, p=p))
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="attendance")
+    await audit.viewed(
+        session, account_id=event_from_user.id, student_id=student.id, screen="attendance"
+    )
     await show(event, attendance_text(student, period, summary), builder.as_markup())
-
-
-@router.message(F.text == BTN_ATTENDANCE)
-async def attendance_menu(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
-) -> None:
-    view = await period_of_menu(message, session, account_prefs)
-    if view is None:
-        return
-    assert message.from_user is not None
-    await attendance_screen(
-        message,
-        session,
-        account_id=message.from_user.id,
-        student=view.student,
-        context=view.context,
-        period=view.period,
-    )
-
-
-@router.callback_query(AttendanceCb.filter())
-async def attendance_button(
-    query: CallbackQuery, callback_data: AttendanceCb, session: Session
-) -> None:
-    view = await period_of_query(query, session, callback_data.s, callback_data.p)
-    if view is None:
-        return
-    await attendance_screen(
-        query,
-        session,
-        account_id=query.from_user.id,
-        student=view.student,
-        context=view.context,
-        period=view.period,
-    )
 
 
 # --- final grades ------------------------------------------------------------------------------
@@ -206,32 +155,23 @@ def finals_keyboard(student: StudentRef) -> InlineKeyboardMarkup:
 
 async def finals_screen(
     event: Message | CallbackQuery,
+    *,
     session: Session,
-    account_id: int,
+    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
 ) -> None:
     rows = await journal.finals(session, student, context)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="finals")
+    await audit.viewed(
+        session, account_id=event_from_user.id, student_id=student.id, screen="finals"
+    )
     await show(event, finals_text(student, context, rows), finals_keyboard(student))
 
 
-@router.message(F.text == BTN_FINALS)
-async def finals_menu(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
-) -> None:
-    student = await student_of_menu(message, session, account_prefs)
-    if student is None:
-        return
-    assert message.from_user is not None
-    context = await context_of(session, student)
-    await finals_screen(message, session, message.from_user.id, student, context)
-
-
-@router.callback_query(FinalsCb.filter())
-async def finals_button(query: CallbackQuery, callback_data: FinalsCb, session: Session) -> None:
-    student = await student_of_button(query, session, callback_data.s)
-    if student is None:
-        return
-    context = await context_of(session, student)
-    await finals_screen(query, session, query.from_user.id, student, context)
+def create_router() -> Router:
+    router = Router(name=__name__)
+    screen(router.message, attendance_screen, F.text == BTN_ATTENDANCE, check=PeriodCheck())
+    screen(router.callback_query, attendance_screen, AttendanceCb.filter(), check=PeriodCheck())
+    screen(router.message, finals_screen, F.text == BTN_FINALS, check=StudentCheck())
+    screen(router.callback_query, finals_screen, FinalsCb.filter(), check=StudentCheck())
+    return router

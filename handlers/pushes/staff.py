@@ -1,16 +1,19 @@
-"""The weekly summaries' texts, made when sent in the reader's language (services/reports.py
-gathers the facts)."""
+"""The texts of pushes to staff: reminders of journal entries (their texts live with the
+/reminders screen) and the weekly summaries, made when sent in the reader's language
+(services/reports.py gathers the facts)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.render import day_short, esc
-from handlers.teacher.reminders import CATEGORY_NAMES
+from handlers.teacher.reminders import CATEGORY_NAMES, reminder_keyboard, reminder_text
 from services import reports
+from services.notifications.transport import Button, Composed
 from services.reminders import Category
 
 # Telegram's limits: a message's text and a document's caption.
@@ -136,3 +139,24 @@ def deputy_headers() -> dict[str, str]:
 
 def deputy_filename(payload: dict[str, Any]) -> str:
     return f"journal-{payload['start']}-{payload['end']}.xlsx"
+
+
+def staff_message(payload: dict[str, Any]) -> Composed:
+    """A reminder, the class teacher's week or the deputy's week with its XLSX."""
+    kind = payload.get("kind")
+    if kind == "reminder":
+        return Composed(reminder_text(payload), buttons(reminder_keyboard(payload)))
+    if kind == "class_week":
+        return Composed(class_week_text(payload))
+    return Composed(
+        deputy_caption(payload),
+        document=(deputy_filename(payload), reports.deputy_xlsx(payload, deputy_headers())),
+    )
+
+
+def buttons(markup: InlineKeyboardMarkup) -> tuple[tuple[Button, ...], ...]:
+    """An inline keyboard as the channel-neutral rows of buttons the sender takes."""
+    return tuple(
+        tuple(Button(button.text, button.callback_data or "") for button in row)
+        for row in markup.inline_keyboard
+    )

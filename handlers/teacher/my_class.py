@@ -7,23 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.magic_filter import MagicFilter
 
-from handlers.family.base import no_periods, not_found, period_of_button
-from handlers.family.marks import period_row
-from handlers.keyboards import BTN_MY_CLASS, ClassCb, Keyboard, MarksCb, MarksView
+from handlers.callbacks import ClassCb, MarksCb, MarksView
+from handlers.checks import Check, Refusal, screen
+from handlers.family.base import no_periods, period_in
+from handlers.keyboards import BTN_MY_CLASS, Keyboard, period_row
 from handlers.render import esc, number, period_title, show
 from services import access, audit, journal
-from services.access import ClassRef, NotFound
+from services.access import ClassRef, Identity, NotFound
 from services.db.session import Session
 from services.journal import PeriodRef, SchoolContext, StudentLine
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+# The staff screen's trigger: the staff router lets only this ask who is staff.
+MENUS: tuple[Filter | MagicFilter, ...] = (F.text == BTN_MY_CLASS,)
 
 
 def overview_text(klass: ClassRef, period: PeriodRef, lines: Sequence[StudentLine]) -> str:
@@ -65,22 +68,15 @@ def overview_keyboard(
 
 async def class_screen(
     event: Message | CallbackQuery,
+    *,
     session: Session,
-    account_id: int,
+    event_from_user: User,
     klass: ClassRef,
-    period_id: int,
+    context: SchoolContext,
+    period: PeriodRef,
 ) -> None:
-    context = await journal.school_context(session, klass.school_id, _now())
-    if isinstance(event, CallbackQuery):
-        period = await period_of_button(event, session, context, period_id)
-    else:
-        period = context.current
-        if period is None:
-            await event.answer(no_periods())
-    if period is None:
-        return
     lines = await journal.class_overview(session, klass, period)
-    await audit.viewed(session, account_id=account_id, screen="class", class_id=klass.id)
+    await audit.viewed(session, account_id=event_from_user.id, screen="class", class_id=klass.id)
     await show(
         event,
         overview_text(klass, period, lines),
@@ -92,31 +88,63 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.message(F.text == BTN_MY_CLASS)
-async def my_class_menu(message: Message, session: Session) -> None:
-    user = message.from_user
-    assert user is not None
-    who = await access.identity(session, user.id)
-    if not who.class_teacher_of:
-        await message.answer(_("This screen is for class teachers."))
+class ClassOfButton(Check):
+    """Injects `klass`, if the presser is its class teacher, its school's `context` and the
+    `period` the button names."""
+
+    async def check(self, event: CallbackQuery, data: dict[str, Any]) -> dict[str, Any] | Refusal:
+        session: Session = data["session"]
+        button: ClassCb = data["callback_data"]
+        try:
+            klass = await access.class_for(session, event.from_user.id, button.c)
+        except NotFound:
+            return Refusal()
+        context = await journal.school_context(session, klass.school_id, _now())
+        period = period_in(context, button.p)
+        if isinstance(period, Refusal):
+            return period
+        return {"klass": klass, "context": context, "period": period}
+
+
+async def for_class_teachers(message: Message) -> None:
+    """The answer to somebody who is not a class teacher."""
+    await message.answer(_("This screen is for class teachers."))
+
+
+async def my_class_menu(
+    message: Message, session: Session, event_from_user: User, identity: Identity
+) -> None:
+    user = event_from_user
+    if not identity.class_teacher_of:
+        await for_class_teachers(message)
         return
-    if len(who.class_teacher_of) > 1:
+    if len(identity.class_teacher_of) > 1:
         builder = Keyboard()
-        for class_id in who.class_teacher_of:
+        for class_id in identity.class_teacher_of:
             klass = await access.class_for(session, user.id, class_id)
             builder.button(text=klass.label, callback_data=ClassCb(c=class_id))
         builder.adjust(4)
         await message.answer(_("Which class?"), reply_markup=builder.as_markup())
         return
-    klass = await access.class_for(session, user.id, who.class_teacher_of[0])
-    await class_screen(message, session, user.id, klass, 0)
-
-
-@router.callback_query(ClassCb.filter())
-async def class_button(query: CallbackQuery, callback_data: ClassCb, session: Session) -> None:
-    try:
-        klass = await access.class_for(session, query.from_user.id, callback_data.c)
-    except NotFound:
-        await not_found(query, session)
+    klass = await access.class_for(session, user.id, identity.class_teacher_of[0])
+    context = await journal.school_context(session, klass.school_id, _now())
+    if context.current is None:
+        await message.answer(no_periods())
         return
-    await class_screen(query, session, query.from_user.id, klass, callback_data.p)
+    await class_screen(
+        message,
+        session=session,
+        event_from_user=user,
+        klass=klass,
+        context=context,
+        period=context.current,
+    )
+
+
+def create_router() -> Router:
+    """For staff only: the parent router carries the staff filter."""
+    router = Router(name=__name__)
+    for trigger in MENUS:
+        router.message.register(my_class_menu, trigger)
+    screen(router.callback_query, class_screen, ClassCb.filter(), check=ClassOfButton())
+    return router

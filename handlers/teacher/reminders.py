@@ -12,30 +12,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.magic_filter import MagicFilter
 
-from handlers.family.base import record_denied
+from handlers.callbacks import ReminderCb
+from handlers.checks import record_denied
 from handlers.keyboards import BTN_REMINDERS, Keyboard
 from handlers.render import day_short, esc, period_name, show
-from services import access, reminders
+from services import reminders
 from services.db.session import Session
 from services.journal import PeriodRef
 from services.reminders import Category
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
-
-
-class ReminderCb(CallbackData, prefix="rem"):
-    a: str  # s: snooze until tomorrow, o: off, n: on again
-    c: str = ""  # the category
-    w: str = "r"  # pressed under a reminder (r) or on the /reminders screen (p)
-
+from services.zones import DEFAULT_TIMEZONE
 
 CATEGORY_NAMES = {
     Category.TOPIC: __("lesson topics"),
@@ -68,7 +59,7 @@ def _moment(due: datetime) -> str:
 
 def reminder_text(payload: dict[str, Any]) -> str:
     """One message per teacher, grouped by date, class and subject (SPEC §4)."""
-    zone = ZoneInfo(str(payload.get("zone") or "Europe/Moscow"))
+    zone = ZoneInfo(str(payload.get("zone") or DEFAULT_TIMEZONE))
     overdue = payload.get("run") == reminders.Run.MORNING
     lines = [
         _("📋 Overdue journal entries:") if overdue else _("⏰ Journal entries due soon:"),
@@ -161,36 +152,36 @@ async def _settings_screen(
     await show(event, "\n".join(lines), builder.as_markup())
 
 
-@router.message(Command("reminders"))
-@router.message(F.text == BTN_REMINDERS)
+# The staff screens' triggers: the staff router lets only these ask who is staff.
+MENUS: tuple[Filter | MagicFilter, ...] = (Command("reminders"), F.text == BTN_REMINDERS)
+
+
 async def reminders_command(message: Message, session: Session) -> None:
     user = message.from_user
     assert user is not None
-    who = await access.identity(session, user.id)
-    if not who.is_staff:
-        await message.answer(_("Reminders of journal entries are for teachers."))
-        return
     await _settings_screen(message, session, user.id)
 
 
-@router.callback_query(ReminderCb.filter())
+async def for_teachers(message: Message) -> None:
+    """The answer to somebody who is not staff."""
+    await message.answer(_("Reminders of journal entries are for teachers."))
+
+
+async def invalid_button(query: CallbackQuery, session: Session) -> None:
+    """A forged or stale button, or a press by somebody who is not staff: nothing changes."""
+    await record_denied(query, session)
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
 async def reminder_button(
     query: CallbackQuery, callback_data: ReminderCb, session: Session
 ) -> None:
-    who = await access.identity(session, query.from_user.id)
-    if (
-        not who.is_staff
-        or callback_data.c not in {c.value for c in Category}
-        or callback_data.a
-        not in {
-            "s",
-            "o",
-            "n",
-        }
-    ):
-        # A forged or stale button: nothing changes.
-        await record_denied(query, session)
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    if callback_data.c not in {c.value for c in Category} or callback_data.a not in {
+        "s",
+        "o",
+        "n",
+    }:
+        await invalid_button(query, session)
         return
     category = Category(callback_data.c)
     connection = await session.connection()
@@ -212,3 +203,12 @@ async def reminder_button(
     await query.answer(note, show_alert=callback_data.w == "r")
     if callback_data.w == "p":
         await _settings_screen(query, session, query.from_user.id)
+
+
+def create_router() -> Router:
+    """For staff only: the parent router carries the staff filter."""
+    router = Router(name=__name__)
+    for trigger in MENUS:
+        router.message.register(reminders_command, trigger)
+    router.callback_query.register(reminder_button, ReminderCb.filter())
+    return router

@@ -1,0 +1,82 @@
+"""Every button's callback data: what a press names, checked again by its screen on each press."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str
+
+
+class ChildCb(CallbackData, prefix="child"):
+    student_id: int
+
+
+class MarksView(enum.StrEnum):
+    PERIOD = "p"
+    TODAY = "t"
+    WEEK = "w"
+    SUBJECT = "s"
+    FORECAST = "f"
+
+
+# Every button of a screen carries the student it shows; access is checked again on each press.
+class MarksCb(CallbackData, prefix="mk"):
+    s: int  # student
+    v: MarksView
+    p: int = 0  # period; 0 is the current one
+    sub: int = 0  # subject
+    w: int = 0  # weeks back from this one
+
+
+class HomeworkCb(CallbackData, prefix="hw"):
+    s: int
+    d: int  # the day, as a proleptic ordinal
+    week: bool = False
+
+
+class TimetableCb(CallbackData, prefix="tt"):
+    s: int
+    d: int
+
+
+class AttendanceCb(CallbackData, prefix="at"):
+    s: int
+    p: int = 0
+
+
+class FinalsCb(CallbackData, prefix="fn"):
+    s: int
+
+
+class ChartCb(CallbackData, prefix="ch"):
+    s: int
+    sub: int
+    p: int = 0
+
+
+class ReportCb(CallbackData, prefix="rc"):
+    s: int
+    p: int = 0
+    pdf: bool = True
+
+
+class ClassCb(CallbackData, prefix="cl"):
+    c: int
+    p: int = 0
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    a: str  # what to do: show, mode, quiet, low, digest, child, language
+    c: str = ""  # category
+    s: int = 0  # a child, 0 for all
+    v: str = ""  # the chosen value
+
+
+class ReminderCb(CallbackData, prefix="rem"):
+    a: str  # s: snooze until tomorrow, o: off, n: on again
+    c: str = ""  # the category
+    w: str = "r"  # pressed under a reminder (r) or on the /reminders screen (p)
