@@ -24,7 +24,7 @@ from bot.dispatcher import create_dispatcher
 from bot.health import start_health_server
 from bot.i18n import LANGUAGES, make_i18n
 from bot.keys import code_secret
-from bot.notifier import run_notifications
+from bot.notifications import run_notifications
 from bot.settings import Settings
 from bot.webhook import WebhookHandler, webhook_app
 from services.db import migrate

@@ -25,9 +25,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.settings import Settings
-from services import delivery, notify, reminders, reports, retention
+from services import reminders, reports, retention
 from services.metrics import SCHEDULER_FAILURES, SCHEDULER_RUNS
+from services.notifications import digests, fanout, leadership
 from services.reminders import Run, SchoolRules
+from services.zones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ class Jobs:
         engine: AsyncEngine,
         database_url: str,
         *,
-        default_zone: str = "Europe/Moscow",
+        default_zone: str = DEFAULT_TIMEZONE,
         retention_events_days: int = _EVENTS_DAYS,
         retention_notifications_days: int = _NOTIFICATIONS_DAYS,
     ) -> None:
@@ -89,7 +91,7 @@ class Jobs:
             events=timedelta(days=retention_events_days),
             notifications=timedelta(days=retention_notifications_days),
         )
-        self.leadership = delivery.Leadership(database_url, key=SCHEDULER_LOCK)
+        self.leadership = leadership.Leadership(database_url, key=SCHEDULER_LOCK)
         # Held while a pass runs, so that closing waits for it instead of cutting it off.
         self._running = asyncio.Lock()
 
@@ -106,14 +108,14 @@ class Jobs:
         try:
             async with self.engine.begin() as connection:
                 # Families' Sunday digest; its own key per account and week.
-                if await notify.schedule_weekly(
+                if await digests.schedule_weekly(
                     connection, now=now, default_zone=self.default_zone
                 ):
                     outcome.queued += 1
             if outcome.queued:
                 SCHEDULER_RUNS.labels(job="weekly_digest").inc()
             async with self.engine.connect() as connection:
-                schools = await reminders.schools(connection)
+                schools = await reminders.schools(connection, default_zone=self.default_zone)
             for school in schools:
                 try:
                     await self._school(school, now, outcome)
@@ -125,7 +127,7 @@ class Jobs:
                     log.exception("scheduler: school %s failed", school.id)
             if outcome.queued:
                 async with self.engine.begin() as connection:
-                    await connection.execute(notify.WAKE_SENDERS)
+                    await connection.execute(fanout.WAKE_SENDERS)
             await self._retention(now, outcome)
         except (OSError, DBAPIError) as exc:
             SCHEDULER_FAILURES.inc()

@@ -6,7 +6,7 @@ final grades as their deadline approaches. Deadlines come from the school's regu
 profile (`services/profiles.py`, each value citing its seed). The teacher reminded is the one
 who taught the lesson: the substitute when there was one (seed 000 §5.2, seed 004 §4.4.3).
 
-Reminders go out through the notification queue (`services/delivery.py`): one message per
+Reminders go out through the notification queue (`services/notifications/`): one message per
 teacher, grouped by class, subject and date; a gap is told at most once a day
 (`reminder_told`); a category can be snoozed until tomorrow or turned off
 (`reminder_mutes`).
@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notify import after_quiet_hours
+from services.notifications.fanout import after_quiet_hours
 from services.profiles import Profile, profile_for
+from services.zones import DEFAULT_TIMEZONE
 
 # A deadline counted in hours is reminded of this long before it.
 SOON_WINDOW = timedelta(hours=1)
@@ -90,7 +91,12 @@ class SchoolRules:
     profile: Profile
 
 
-async def schools(connection: AsyncConnection, only: list[int] | None = None) -> list[SchoolRules]:
+async def schools(
+    connection: AsyncConnection,
+    only: list[int] | None = None,
+    *,
+    default_zone: str = DEFAULT_TIMEZONE,
+) -> list[SchoolRules]:
     rows = await connection.execute(
         text(
             "SELECT id, timezone, profile, overrides FROM schools"
@@ -100,16 +106,16 @@ async def schools(connection: AsyncConnection, only: list[int] | None = None) ->
         {"only": only},
     )
     return [
-        SchoolRules(school_id, _zone(zone), profile_for(key, overrides))
+        SchoolRules(school_id, _zone(zone, default_zone), profile_for(key, overrides))
         for school_id, zone, key, overrides in rows
     ]
 
 
-def _zone(name: str | None) -> ZoneInfo:
+def _zone(name: str | None, default: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name or "Europe/Moscow")
+        return ZoneInfo(name or default)
     except (KeyError, ValueError):
-        return ZoneInfo("Europe/Moscow")
+        return ZoneInfo(default)
 
 
 # Every lesson of the window that lacks something, with what it lacks. Students counted for
@@ -392,7 +398,7 @@ async def queue_reminders(
     wanted: dict[int, list[tuple[int, int, set[str], datetime]]] = defaultdict(list)
     for staff, account, chat, quiet_from, quiet_to, zone, muted in accounts:
         # The teacher's own quiet hours hold a reminder as they hold any message (SPEC §5).
-        due = after_quiet_hours(now, _zone(zone) if zone else school.zone, quiet_from, quiet_to)
+        due = after_quiet_hours(now, _zone(zone, school.zone.key), quiet_from, quiet_to)
         wanted[staff].append((account, chat, set(muted), due))
     candidates = [
         g
@@ -495,8 +501,10 @@ def tomorrow_morning(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(local.date() + timedelta(days=1), time(0), zone)
 
 
-async def staff_zone(connection: AsyncConnection, account_id: int) -> ZoneInfo:
-    """The time zone of the school of a staff account."""
+async def staff_zone(
+    connection: AsyncConnection, account_id: int, *, default_zone: str = DEFAULT_TIMEZONE
+) -> ZoneInfo:
+    """The time zone of the school of a staff account; `default_zone` when it has none."""
     zone = (
         await connection.execute(
             text(
@@ -507,4 +515,4 @@ async def staff_zone(connection: AsyncConnection, account_id: int) -> ZoneInfo:
             {"a": account_id},
         )
     ).scalar()
-    return _zone(zone)
+    return _zone(zone, default_zone)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notify import after_quiet_hours
+from services.notifications.fanout import after_quiet_hours
 from services.reminders import Category, Gap, SchoolRules, school_gaps
 
 

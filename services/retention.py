@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services import outbox
+from services.notifications import changes
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ async def prune(
         raise ValueError("batch must be at least 1")
     ages = ages or Ages()
     steps = (
-        ("journal_events", outbox.purge_processed, now - ages.events),
+        ("journal_events", changes.purge_processed, now - ages.events),
         ("notifications", _notifications, now - ages.notifications),
         ("scheduler_runs", _scheduler_runs, now - ages.scheduler_runs),
     )

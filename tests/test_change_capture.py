@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from services import outbox
 from services.db.session import asyncpg_dsn
+from services.notifications import changes
 from tests.factories import MiniSchool, mini_school
 
 
@@ -191,7 +191,7 @@ async def test_bulk_insert_is_one_event_per_row_and_one_notification(
 ) -> None:
     listener = await asyncpg.connect(asyncpg_dsn(database_url))
     received: list[str] = []
-    await listener.add_listener(outbox.CHANNEL, lambda *args: received.append(args[3]))
+    await listener.add_listener(changes.CHANNEL, lambda *args: received.append(args[3]))
     await raw.execute(
         "INSERT INTO subjects (school_id, name) SELECT $1, 'Предмет ' || g"
         " FROM generate_series(1, 12) g",
@@ -234,15 +234,15 @@ async def test_claims_are_ordered_and_skip_locked_rows(
     async with committing_engine.connect() as first, committing_engine.connect() as second:
         await first.begin()
         await second.begin()
-        batch_one = await outbox.claim_batch(first, limit=2)
-        batch_two = await outbox.claim_batch(second, limit=10)
+        batch_one = await changes.claim_batch(first, limit=2)
+        batch_two = await changes.claim_batch(second, limit=10)
         assert [e.new["value"] for e in batch_one if e.new] == ["5", "4"]
         assert [e.new["value"] for e in batch_two if e.new] == ["3", "2"]
-        await outbox.mark_done(first, [e.id for e in batch_one])
+        await changes.mark_done(first, [e.id for e in batch_one])
         await first.commit()
         await second.rollback()  # a consumer that died: its events are claimed again
     async with committing_engine.connect() as connection:
-        assert await outbox.pending_count(connection) == 2
+        assert await changes.pending_count(connection) == 2
 
 
 async def test_consumer_wakes_on_notify_and_processes_everything(
@@ -253,15 +253,15 @@ async def test_consumer_wakes_on_notify_and_processes_everything(
 ) -> None:
     seen: list[str] = []
 
-    async def handler(connection: AsyncConnection, events: list[outbox.JournalEvent]) -> None:
+    async def handler(connection: AsyncConnection, events: list[changes.JournalEvent]) -> None:
         seen.extend(e.kind for e in events)
 
-    listener = outbox.OutboxListener(database_url)
+    listener = changes.OutboxListener(database_url)
     await listener.start()
     stop = asyncio.Event()
     # A long poll interval: only NOTIFY can wake the consumer in time.
     task = asyncio.create_task(
-        outbox.consume_forever(
+        changes.consume_forever(
             committing_engine, handler, listener=listener, stop=stop, poll_interval=60
         )
     )
@@ -274,7 +274,7 @@ async def test_consumer_wakes_on_notify_and_processes_everything(
             await asyncio.sleep(0.05)
         assert seen == ["mark.new"]
         async with committing_engine.connect() as connection:
-            assert await outbox.pending_count(connection) == 0
+            assert await changes.pending_count(connection) == 0
             processed = (
                 await connection.execute(
                     text("SELECT count(*) FROM journal_events WHERE processed_at IS NOT NULL")

@@ -26,25 +26,23 @@ from prometheus_client import REGISTRY as METRICS
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import notifier
+from bot import notifications
 from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
-from bot.notifier import Composed, Sender, run_notifications
+from bot.notifications import run_notifications
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.supervisor import Policy, SupervisorGaveUp, supervise
-from services import delivery, outbox
 from services.db.session import asyncpg_dsn, create_engine, create_sessionmaker
-from services.delivery import (
-    Delivery,
-    Leadership,
-    LocalChatGate,
-    LocalRateLimiter,
-    Outgoing,
-    RedisRateLimiter,
-    Retry,
-)
 from services.health import REGISTRY, Registry
+from services.notifications import changes, limits, queue, transport, worker
+from services.notifications.leadership import Leadership
+from services.notifications.limits import LocalChatGate, LocalRateLimiter, RedisRateLimiter
+from services.notifications.queue import Outgoing
+from services.notifications.sender import Sender
+from services.notifications.telegram import TelegramTransport
+from services.notifications.transport import Composed
+from services.notifications.worker import Delivery, Retry
 from tests.test_notifications import FATHER, MOTHER, SON, Family, _delivery, _mark
 
 FAST = Policy(base=0.01, cap=0.05, max_failures=5, window=60)
@@ -182,9 +180,13 @@ async def test_unknown_answers_and_a_failing_text_end_dead_while_the_others_go(
         for method in ("sendMessage", "sendDocument")
         for outcome in ("sent", "retried", "dead")
     }
-    sender = _MadeUpTexts(bot, create_sessionmaker(committing_engine), make_i18n(), "ru")
+    sender = _MadeUpTexts(
+        TelegramTransport(bot),
+        create_sessionmaker(committing_engine),
+        lambda content: Composed(""),
+    )
     worker = _delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=0))
-    with caplog.at_level(logging.INFO, logger="services.delivery"):
+    with caplog.at_level(logging.INFO, logger="services.notifications.worker"):
         await _drain(worker)
 
     rows = await _rows(committing_engine)
@@ -326,7 +328,7 @@ async def test_run_notifications_restarts_the_consumer_the_sender_and_the_schedu
     async with committing_engine.begin() as connection:
         await connection.execute(text("UPDATE tg_accounts SET quiet_from = quiet_to"))
     runs = Counter[str]()
-    consume_forever = outbox.consume_forever
+    consume_forever = changes.consume_forever
     run_forever = Delivery.run_forever
 
     async def consume_dying_once(*args: Any, **kwargs: Any) -> None:
@@ -349,9 +351,9 @@ async def test_run_notifications_restarts_the_consumer_the_sender_and_the_schedu
         schedulers[-1].add_listener(lambda _: ticked.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         return schedulers[-1]
 
-    monkeypatch.setattr(outbox, "consume_forever", consume_dying_once)
+    monkeypatch.setattr(changes, "consume_forever", consume_dying_once)
     monkeypatch.setattr(Delivery, "run_forever", send_dying_once)
-    monkeypatch.setattr(notifier, "start_scheduler", start)
+    monkeypatch.setattr(notifications, "start_scheduler", start)
     restarts = {
         task: _metric("journalbot_task_restarts_total", task=task)
         for task in ("consumer", "sender", "scheduler")
@@ -412,7 +414,7 @@ async def test_run_notifications_raises_when_a_task_cannot_be_kept_alive(
     async def consume_never(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the consumer cannot start")
 
-    monkeypatch.setattr(outbox, "consume_forever", consume_never)
+    monkeypatch.setattr(changes, "consume_forever", consume_never)
     stop = asyncio.Event()
     with pytest.raises(SupervisorGaveUp):
         await asyncio.wait_for(
@@ -469,7 +471,7 @@ async def test_two_senders_without_redis_never_send_at_once_across_a_restart(
     started: list[tuple[str, int]] = []
     stop = asyncio.Event()
 
-    def send_as(label: str) -> delivery.SendFn:
+    def send_as(label: str) -> queue.SendFn:
         async def send(message: Outgoing) -> None:
             started.append((label, message.id))
             await bot.send_message(message.chat_id, f"{label} {message.id}")
@@ -496,9 +498,7 @@ async def test_two_senders_without_redis_never_send_at_once_across_a_restart(
 
     def run(n: int) -> asyncio.Task[None]:
         return asyncio.create_task(
-            delivery.deliver_while_leading(
-                workers[n], leaders[n], stop=stop, wake=nap, standby=0.1
-            )
+            worker.deliver_while_leading(workers[n], leaders[n], stop=stop, wake=nap, standby=0.1)
         )
 
     tasks = [run(0)]
@@ -572,7 +572,7 @@ async def test_outcomes_are_kept_until_the_database_is_back_and_nothing_goes_twi
 
     async def flaky_update(statement: Any, params: dict[str, Any]) -> None:
         nonlocal outage
-        if statement is delivery._SENT and outage:
+        if statement is queue.SENT and outage:
             outage -= 1
             raise ConnectionRefusedError("the database system is starting up")
         await update(statement, params)
@@ -628,7 +628,7 @@ async def test_cut_connections_mid_batch_send_nothing_twice(
 @pytest.mark.parametrize("where", ["local", "redis"])
 async def test_after_a_pause_one_probe_goes_and_the_others_wait_for_it(where: str) -> None:
     redis = FakeAsyncRedis()
-    limiter: delivery.RateLimiter = (
+    limiter: limits.RateLimiter = (
         LocalRateLimiter(1000) if where == "local" else RedisRateLimiter(redis, 1000, poll=0.01)
     )
     await limiter.pause(0.05)
@@ -667,7 +667,7 @@ async def test_after_a_429_the_probe_goes_first_and_the_rest_after_it(
             await bot.send_message(message.chat_id, f"message {message.id}")
         except TelegramRetryAfter as exc:
             events.append(("429", message.id))
-            raise delivery.RetryAfter(exc.retry_after) from None
+            raise transport.RetryAfter(exc.retry_after) from None
         finally:
             events.append(("end", message.id))
 
@@ -783,7 +783,7 @@ async def test_an_event_that_cannot_be_handled_is_set_aside_and_the_others_go_on
     third = await _mark(committing_engine, family, "3")
     handled: list[int] = []
 
-    async def handler(connection: Any, events: list[outbox.JournalEvent]) -> None:
+    async def handler(connection: Any, events: list[changes.JournalEvent]) -> None:
         marks = [e.row_id for e in events if e.table_name == "marks"]
         if poison in marks:
             raise ValueError("a row the fan-out does not expect")
@@ -792,7 +792,7 @@ async def test_an_event_that_cannot_be_handled_is_set_aside_and_the_others_go_on
 
     failed_before = METRICS.get_sample_value("journalbot_outbox_failed_events_total") or 0.0
     # The family's lesson was captured too: the batch holds the three marks and more.
-    assert await outbox.consume_once(committing_engine, handler) >= 3
+    assert await changes.consume_once(committing_engine, handler) >= 3
     assert sorted(handled) == [first, third]
     async with committing_engine.connect() as connection:
         rows = (
@@ -811,4 +811,4 @@ async def test_an_event_that_cannot_be_handled_is_set_aside_and_the_others_go_on
     after = METRICS.get_sample_value("journalbot_outbox_failed_events_total") or 0.0
     assert after == failed_before + 1
     # Nothing is left to claim: the consumer is not stuck on the event.
-    assert await outbox.consume_once(committing_engine, handler) == 0
+    assert await changes.consume_once(committing_engine, handler) == 0

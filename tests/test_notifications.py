@@ -17,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
-from bot.notifier import Sender, fan_out_handler, run_notifications
+from bot.notifications import run_notifications, telegram_sender
 from bot.settings import Settings
-from services import delivery, notify, outbox
 from services.db import models as m
 from services.db.session import create_sessionmaker
-from services.delivery import Delivery, LocalChatGate, LocalRateLimiter, Outgoing, Retry
+from services.notifications import changes, digests, fanout, leadership, limits, queue
+from services.notifications.limits import LocalChatGate, LocalRateLimiter
+from services.notifications.queue import Outgoing
+from services.notifications.sender import Sender
+from services.notifications.worker import Delivery, Retry
 from tests.factories import add_guardian, add_work_kind, mini_school
 
 MOTHER, FATHER, SON = 201, 202, 203
@@ -108,10 +111,10 @@ SETTINGS = Settings(default_locale="ru")
 
 @pytest.fixture
 async def sender(committing_engine: AsyncEngine, bot: Bot) -> Sender:
-    return Sender(bot, create_sessionmaker(committing_engine), make_i18n(), "ru")
+    return telegram_sender(bot, create_sessionmaker(committing_engine), make_i18n(), "ru")
 
 
-def _delivery(engine: AsyncEngine, send: delivery.SendFn, **kwargs: object) -> Delivery:
+def _delivery(engine: AsyncEngine, send: queue.SendFn, **kwargs: object) -> Delivery:
     return Delivery(
         engine,
         send,
@@ -122,8 +125,14 @@ def _delivery(engine: AsyncEngine, send: delivery.SendFn, **kwargs: object) -> D
 
 
 async def _fan_out(engine: AsyncEngine, settings: Settings = SETTINGS) -> int:
-    return await outbox.consume_once(
-        engine, lambda c, events: fan_out_handler(c, events, settings=settings)
+    return await changes.consume_once(
+        engine,
+        lambda c, events: fanout.handle_events(
+            c,
+            events,
+            hold=timedelta(seconds=settings.notify_hold_seconds),
+            default_zone=settings.default_timezone,
+        ),
     )
 
 
@@ -385,9 +394,9 @@ async def test_5xx_backs_off_then_parks_the_message_as_dead(
     # Backoff doubles, with jitter of ±50 %: 10 s, then 20 s.
     assert timedelta(seconds=5) <= dues[0].not_before - start <= timedelta(seconds=15)
     assert "Bad Gateway" in dues[2].last_error
-    state = await delivery.status(committing_engine)
+    state = await queue.status(committing_engine)
     assert state.dead == 1
-    assert await delivery.retry_dead(committing_engine) == 1
+    assert await queue.retry_dead(committing_engine) == 1
 
 
 async def test_two_workers_racing_never_send_twice(
@@ -426,8 +435,8 @@ async def leader_url(committing_engine: AsyncEngine) -> AsyncIterator[str]:
 
 
 async def test_one_sender_holds_the_lock_and_another_takes_over(leader_url: str) -> None:
-    first = delivery.Leadership(leader_url)
-    second = delivery.Leadership(leader_url)
+    first = leadership.Leadership(leader_url)
+    second = leadership.Leadership(leader_url)
     try:
         assert await first.try_acquire()
         assert not await second.try_acquire()
@@ -478,10 +487,10 @@ async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
     # Sunday at 19:00 in Moscow: the weekly digest, once.
     sunday = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
     async with committing_engine.begin() as connection:
-        saturday = await notify.schedule_weekly(connection, now=sunday - timedelta(days=1))
+        saturday = await digests.schedule_weekly(connection, now=sunday - timedelta(days=1))
         assert saturday == 0
-        assert await notify.schedule_weekly(connection, now=sunday) == 3
-        assert await notify.schedule_weekly(connection, now=sunday + timedelta(hours=1)) == 0
+        assert await digests.schedule_weekly(connection, now=sunday) == 3
+        assert await digests.schedule_weekly(connection, now=sunday + timedelta(hours=1)) == 0
     with time_machine.travel(sunday, tick=False):
         assert await _delivery(committing_engine, sender).run_once() == 3
     weekly = _texts(fake_api, MOTHER)[-1]
@@ -494,15 +503,15 @@ async def test_redis_shares_the_rate_limit_and_the_chat_gate_between_processes()
     from fakeredis import FakeAsyncRedis
 
     redis = FakeAsyncRedis()
-    first = delivery.RedisRateLimiter(redis, 50)  # one slot every 20 ms
-    second = delivery.RedisRateLimiter(redis, 50)
+    first = limits.RedisRateLimiter(redis, 50)  # one slot every 20 ms
+    second = limits.RedisRateLimiter(redis, 50)
     now = 1_000_000.0
     waits = [await limiter.reserve(now) for limiter in (first, second, first, second)]
     assert waits == [0.0, 20.0, 40.0, 60.0]
     # A 429 seen by one process holds back every process.
     await second.pause(1.0)
     assert await first.reserve(time.time() * 1000) >= 900
-    gates = [delivery.RedisChatGate(redis), delivery.RedisChatGate(redis)]
+    gates = [limits.RedisChatGate(redis), limits.RedisChatGate(redis)]
     assert await gates[0].wait_for(42) == 0.0
     assert 0 < await gates[1].wait_for(42) <= 1.0
     assert await gates[1].wait_for(43) == 0.0

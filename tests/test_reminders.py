@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.scheduler import Jobs
-from handlers.teacher.reports import deputy_headers
+from handlers.pushes.staff import deputy_headers
 from services import reminders, reports
 from services.db import models as m
 from services.db.session import create_sessionmaker
-from services.delivery import Outgoing
+from services.notifications.queue import Outgoing
 from services.profiles import PROFILES, Due, check_override, profile_for
 from services.reminders import Category, Run, SchoolRules
 from tests.chat import Chat
@@ -285,17 +285,17 @@ async def test_evening_reminder_names_class_subject_date_and_what_is_missing(
     ).all()
     payloads = {account: payload for account, payload in rows}
     assert set(payloads) == {TEACHER_ACCOUNT, SUBSTITUTE_ACCOUNT}
-    from bot.notifier import Sender
+    from handlers.pushes.staff import staff_message
 
     with make_i18n("ru").context():
-        composed = Sender._staff(payloads[TEACHER_ACCOUNT])
+        composed = staff_message(payloads[TEACHER_ACCOUNT])
     assert composed.text.startswith("⏰")
     assert "7Б, Алгебра" in composed.text and "(урок 2)" in composed.text
     assert "нет темы" in composed.text and "посещаемость не отмечена" in composed.text
     assert "нет домашнего задания" in composed.text
     assert "1А, Алгебра" in composed.text
     assert "срок пн, 23 нояб. 24:00" in composed.text
-    buttons = [b.text for row in composed.markup.inline_keyboard for b in row]  # type: ignore[union-attr]
+    buttons = [b.text for row in composed.buttons for b in row]
     assert any("темы урока" in b for b in buttons)
     # Said once a day: the same run again tells nothing new.
     again = await reminders.queue_reminders(connection, rules, Run.EVENING, at(MONDAY, 21))
@@ -447,7 +447,7 @@ async def test_weekly_summaries_for_class_teacher_and_deputy_with_xlsx(
     assert students["Иванов Петя"]["invalid"] == 1
     assert students["Иванов Миша"]["twos"] == ["Алгебра"]
     assert week["behind"] == [["Алгебра", 4]]  # lesson 2's three gaps and lesson 3's topic
-    from handlers.teacher.reports import class_week_text, deputy_caption
+    from handlers.pushes.staff import class_week_text, deputy_caption
 
     with make_i18n("ru").context():
         text_ru = class_week_text(week)
@@ -596,7 +596,7 @@ async def test_a_reminder_for_a_revoked_link_is_not_sent(session: AsyncSession) 
         )
     ).all()
     [message] = [Outgoing(*row) for row in rows]
-    from services.notices import load_batch
+    from services.notifications.content import load_batch
 
     assert (await load_batch(session, [message]))[message.id].has_content  # type: ignore[union-attr]
     # The substitute leaves the school's journal: the queued reminder says nothing any more.

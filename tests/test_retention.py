@@ -314,13 +314,13 @@ async def test_scheduler_failures_are_counted(
     class Broken:
         id = 1
 
-    async def one_school(_: object) -> list[Broken]:
+    async def one_school(*_: object, **__: object) -> list[Broken]:
         return [Broken()]
 
     async def failing_school(*_: object) -> None:
         raise RuntimeError("a bug in one school's run")
 
-    async def database_gone(_: object) -> list[SchoolRules]:
+    async def database_gone(*_: object, **__: object) -> list[SchoolRules]:
         raise OSError("connection refused")
 
     monkeypatch.setattr(reminders, "schools", one_school)

@@ -1,4 +1,4 @@
-"""Reading side of change capture: claim events in order, wake on NOTIFY, poll as backup."""
+"""Reading captured changes: claim journal events in order, wake on NOTIFY, poll as backup."""
 
 from __future__ import annotations
 

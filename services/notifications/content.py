@@ -1,4 +1,4 @@
-"""What a queued notification is about, read from the journal when it is sent.
+"""A queued message's content, read from the journal when it is sent.
 
 Access is checked again here, per child, as links stand at sending time: a link revoked after
 the event means the child's part is dropped (SPEC §3, seed 002 §4.3–4.4).
@@ -17,9 +17,9 @@ from sqlalchemy.orm import aliased
 
 from services import access, journal
 from services.db import models as m
-from services.delivery import Outgoing
 from services.forecast import Forecast
 from services.journal import MarkItem, PeriodRef
+from services.notifications.queue import Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class WeeklyChild:
 
 
 @dataclass
-class Recipient:
+class MessageContent:
     """Everything one message says, grouped by the child's name."""
 
     language: str | None
@@ -192,17 +192,17 @@ async def _staff_allowed(session: AsyncSession, account_id: int, payload: dict[s
 
 
 # One part of one message: whose message, about which child (by name) and what.
-_Part = tuple[Recipient, str, dict[str, Any]]
+_Part = tuple[MessageContent, str, dict[str, Any]]
 
 
-async def load_notices(session: AsyncSession, message: Outgoing) -> Recipient | None:
+async def load_notices(session: AsyncSession, message: Outgoing) -> MessageContent | None:
     """The content of one queued notification; None if the account is gone."""
     return (await load_batch(session, [message]))[message.id]
 
 
 async def load_batch(
     session: AsyncSession, messages: list[Outgoing]
-) -> dict[int, Recipient | None]:
+) -> dict[int, MessageContent | None]:
     """The content of a claimed batch of notifications, by notification id, in a fixed
     number of queries whatever the batch size; None for an account that is gone."""
     accounts = {
@@ -218,14 +218,14 @@ async def load_batch(
             )
         )
     }
-    result: dict[int, Recipient | None] = {}
-    parts: list[tuple[Recipient, int, dict[str, Any]]] = []
+    result: dict[int, MessageContent | None] = {}
+    parts: list[tuple[MessageContent, int, dict[str, Any]]] = []
     for message in messages:
         account = accounts.get(message.account_id)
         if account is None:
             result[message.id] = None
             continue
-        recipient = Recipient(
+        recipient = MessageContent(
             language=account[1],
             low_mark_threshold=account[2],
             is_digest=message.payload.get("kind") == "digest",
@@ -357,7 +357,7 @@ async def _homework(session: AsyncSession, parts: list[_Part]) -> None:
             recipient.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))
 
 
-async def _weekly(session: AsyncSession, result: Recipient, message: Outgoing) -> None:
+async def _weekly(session: AsyncSession, result: MessageContent, message: Outgoing) -> None:
     """The week of every child the account sees now, with the period's forecasts."""
     start = date.fromisoformat(str(message.payload["week_start"]))
     end = start + timedelta(days=6)

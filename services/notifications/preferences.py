@@ -1,4 +1,5 @@
-"""Notification preferences of an account: per category and child, quiet hours, digest time.
+"""Notification preferences: the categories and modes, the defaults of each side, what an
+account has chosen (per category and child, quiet hours, digest time) and how a choice is made.
 
 An account changes only its own settings; a per-child choice is accepted only for a child the
 account sees right now (services.access).
@@ -6,16 +7,91 @@ account sees right now (services.access).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import time
+from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services import access
 from services.db import models as m
-from services.notify import DEFAULTS, Category, Mode
+
+
+class Category(enum.StrEnum):
+    MARKS = "marks"
+    ATTENDANCE = "attendance"
+    FINALS = "finals"
+    HOMEWORK = "homework"
+    WEEKLY = "weekly"
+
+
+class Mode(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+# SPEC §5: what each side gets when they have chosen nothing.
+DEFAULTS: dict[tuple[str, Category], Mode] = {
+    ("guardian", Category.MARKS): Mode.IMMEDIATE,
+    ("guardian", Category.ATTENDANCE): Mode.IMMEDIATE,
+    ("guardian", Category.FINALS): Mode.IMMEDIATE,
+    ("guardian", Category.HOMEWORK): Mode.OFF,
+    ("guardian", Category.WEEKLY): Mode.IMMEDIATE,
+    ("student", Category.MARKS): Mode.IMMEDIATE,
+    ("student", Category.ATTENDANCE): Mode.OFF,
+    ("student", Category.FINALS): Mode.IMMEDIATE,
+    ("student", Category.HOMEWORK): Mode.DIGEST,
+    ("student", Category.WEEKLY): Mode.IMMEDIATE,
+}
+
+
+_PREFS = text(
+    """
+    SELECT account_id, student_id, category, mode FROM notification_prefs
+    WHERE account_id = ANY(CAST(:accounts AS bigint[]))
+    """
+)
+
+
+class Subscriber(Protocol):
+    """Whose choice is looked up: an account, as the child's guardian or as the student."""
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def student_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass
+class Preferences:
+    """Chosen modes: per child first, then for all children, then the role's default."""
+
+    chosen: dict[tuple[int, int | None, str], str] = field(default_factory=dict)
+
+    def mode(self, recipient: Subscriber, category: Category) -> Mode:
+        for student in (recipient.student_id, None):
+            chosen = self.chosen.get((recipient.account_id, student, category.value))
+            if chosen is not None:
+                return Mode(chosen)
+        return DEFAULTS[(recipient.role, category)]
+
+
+async def preferences(connection: AsyncConnection, accounts: Iterable[int]) -> Preferences:
+    ids = sorted(set(accounts))
+    if not ids:
+        return Preferences()
+    rows = await connection.execute(_PREFS, {"accounts": ids})
+    return Preferences({(a, s, c): mode for a, s, c, mode in rows})
+
 
 # The choices offered in the bot: few and clear.
 QUIET_CHOICES: dict[str, tuple[time, time]] = {

@@ -5,16 +5,16 @@ child and period, however many subjects arrive together), homework (an evening d
 default). Recipients are the accounts linked right now as the student or as a guardian with
 consent on record (seed 003 §1.5), and only for events after the moment of linking. The queue
 row is unique per (account, dedup_key): an event is never queued twice for a person. The text
-is composed when the message is sent (`bot.notifier`).
+is composed when the message is sent (`services.notifications.content`, then the texts in
+`handlers.pushes`).
 """
 
 from __future__ import annotations
 
-import enum
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,36 +22,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.outbox import JournalEvent
-
-
-class Category(enum.StrEnum):
-    MARKS = "marks"
-    ATTENDANCE = "attendance"
-    FINALS = "finals"
-    HOMEWORK = "homework"
-    WEEKLY = "weekly"
-
-
-class Mode(enum.StrEnum):
-    IMMEDIATE = "immediate"
-    DIGEST = "digest"
-    OFF = "off"
-
-
-# SPEC §5: what each side gets when they have chosen nothing.
-DEFAULTS: dict[tuple[str, Category], Mode] = {
-    ("guardian", Category.MARKS): Mode.IMMEDIATE,
-    ("guardian", Category.ATTENDANCE): Mode.IMMEDIATE,
-    ("guardian", Category.FINALS): Mode.IMMEDIATE,
-    ("guardian", Category.HOMEWORK): Mode.OFF,
-    ("guardian", Category.WEEKLY): Mode.IMMEDIATE,
-    ("student", Category.MARKS): Mode.IMMEDIATE,
-    ("student", Category.ATTENDANCE): Mode.OFF,
-    ("student", Category.FINALS): Mode.IMMEDIATE,
-    ("student", Category.HOMEWORK): Mode.DIGEST,
-    ("student", Category.WEEKLY): Mode.IMMEDIATE,
-}
+from services.notifications.changes import JournalEvent
+from services.notifications.preferences import Category, Mode, preferences
+from services.zones import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +107,6 @@ _RECIPIENTS = text(
 # Wakes the senders at once instead of at their next poll.
 WAKE_SENDERS = text("SELECT pg_notify('notifications', '')")
 
-_PREFS = text(
-    """
-    SELECT account_id, student_id, category, mode FROM notification_prefs
-    WHERE account_id = ANY(CAST(:accounts AS bigint[]))
-    """
-)
-
 
 async def recipients(
     connection: AsyncConnection, student_ids: Iterable[int], *, default_zone: str
@@ -168,28 +134,6 @@ async def recipients(
             ),
         )
     return {student: list(accounts.values()) for student, accounts in found.items()}
-
-
-@dataclass
-class Preferences:
-    """Chosen modes: per child first, then for all children, then the role's default."""
-
-    chosen: dict[tuple[int, int | None, str], str] = field(default_factory=dict)
-
-    def mode(self, recipient: Recipient, category: Category) -> Mode:
-        for student in (recipient.student_id, None):
-            chosen = self.chosen.get((recipient.account_id, student, category.value))
-            if chosen is not None:
-                return Mode(chosen)
-        return DEFAULTS[(recipient.role, category)]
-
-
-async def preferences(connection: AsyncConnection, accounts: Iterable[int]) -> Preferences:
-    ids = sorted(set(accounts))
-    if not ids:
-        return Preferences()
-    rows = await connection.execute(_PREFS, {"accounts": ids})
-    return Preferences({(a, s, c): mode for a, s, c, mode in rows})
 
 
 # --- what an event becomes ---------------------------------------------------------------------
@@ -285,7 +229,7 @@ async def fan_out(
     *,
     now: datetime,
     policy: Policy,
-    default_zone: str = "Europe/Moscow",
+    default_zone: str = DEFAULT_TIMEZONE,
 ) -> int:
     """Queue the notifications for a batch of events; returns how many rows were written.
 
@@ -453,60 +397,20 @@ async def _insert(connection: AsyncConnection, rows: Sequence[Pending]) -> int:
     return int(result.rowcount)
 
 
-_WEEKLY = text(
-    """
-    INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
-                               not_before)
-    SELECT a.id, a.chat_id, NULL, 'weekly', 'weekly:' || to_char(t.local_now, 'IYYY-"W"IW'),
-           jsonb_build_object('kind', 'weekly',
-                              'week_start', t.local_now::date
-                                            - (extract(isodow FROM t.local_now)::int - 1)),
-           :now
-    FROM tg_accounts a
-    CROSS JOIN LATERAL (
-        -- The school's zone through the account's own student link or a guardian's child:
-        -- two index lookups per account (an OR in the join made it a scan of students).
-        SELECT coalesce(a.timezone, (
-            SELECT s.timezone FROM account_links l
-            JOIN students st ON st.id = l.student_id
-            JOIN schools s ON s.id = st.school_id
-            WHERE l.account_id = a.id AND l.revoked_at IS NULL
-            LIMIT 1), (
-            SELECT s.timezone FROM account_links l
-            JOIN guardianships g ON g.guardian_id = l.guardian_id
-            JOIN students st ON st.id = g.student_id
-            JOIN schools s ON s.id = st.school_id
-            WHERE l.account_id = a.id AND l.revoked_at IS NULL
-            LIMIT 1), :zone) AS zone
-    ) z
-    CROSS JOIN LATERAL (SELECT CAST(:now AS timestamptz) AT TIME ZONE z.zone AS local_now) t
-    WHERE a.is_active
-      AND extract(isodow FROM t.local_now) = 7
-      AND t.local_now::time >= a.digest_time
-      AND EXISTS (SELECT 1 FROM account_links l
-                  WHERE l.account_id = a.id AND l.revoked_at IS NULL
-                    AND (l.guardian_id IS NOT NULL OR l.student_id IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM notification_prefs p
-                      WHERE p.account_id = a.id AND p.category = 'weekly'
-                        AND p.student_id IS NULL AND p.mode = 'off')
-    ON CONFLICT (account_id, dedup_key) DO NOTHING
-    """
-)
-
-
-def _sunday_somewhere(now: datetime) -> bool:
-    """Whether it is Sunday in some time zone (UTC−12 … UTC+14) at `now`."""
-    utc = now.astimezone(UTC)
-    return any((utc + timedelta(hours=h)).isoweekday() == 7 for h in (-12, 14))
-
-
-async def schedule_weekly(
-    connection: AsyncConnection, *, now: datetime, default_zone: str = "Europe/Moscow"
-) -> int:
-    """Queue the weekly digest (SPEC §5: Sunday evening, at the account's digest time) for
-    every family account whose Sunday evening has come; once per ISO week. Its content is
-    composed when it is sent."""
-    if not _sunday_somewhere(now):
-        return 0
-    result = await connection.execute(_WEEKLY, {"now": now, "zone": default_zone})
-    return int(result.rowcount)
+async def handle_events(
+    connection: AsyncConnection,
+    events: list[JournalEvent],
+    *,
+    hold: timedelta,
+    default_zone: str,
+) -> None:
+    """The change reader's handler: queue what the events tell, then wake the senders."""
+    written = await fan_out(
+        connection,
+        events,
+        now=datetime.now(UTC),
+        policy=Policy(hold=hold),
+        default_zone=default_zone,
+    )
+    if written:
+        await connection.execute(WAKE_SENDERS)
