@@ -10,11 +10,27 @@ that exists but is not the viewer's is reported exactly like one that does not e
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    and_,
+    any_,
+    exists,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.db import models as m
 
@@ -59,7 +75,6 @@ class Identity:
     guardian_ids: tuple[int, ...]
     student_ids: tuple[int, ...]
     staff_ids: tuple[int, ...]
-    staff_roles: frozenset[str]
     class_teacher_of: tuple[int, ...]
 
     @property
@@ -113,13 +128,16 @@ def _is_self(account_id: int) -> ColumnElement[bool]:
     )
 
 
-def _class_teacher_of_student(account_id: int) -> ColumnElement[bool]:
+def _class_teacher_of(
+    account_id: int, class_id: InstrumentedAttribute[int | None]
+) -> ColumnElement[bool]:
+    """The account is linked to a serving member of staff who is the class's class teacher."""
     return exists().where(
         m.AccountLink.account_id == account_id,
         m.AccountLink.revoked_at.is_(None),
         m.StaffRoleAssignment.staff_id == m.AccountLink.staff_id,
         m.StaffRoleAssignment.role == m.StaffRole.CLASS_TEACHER.value,
-        m.StaffRoleAssignment.class_id == m.Student.class_id,
+        m.StaffRoleAssignment.class_id == class_id,
         exists().where(m.Staff.id == m.AccountLink.staff_id, m.Staff.left_at.is_(None)),
     )
 
@@ -136,7 +154,6 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
     guardians = tuple(g for g, _, _ in links if g is not None)
     students = tuple(s for _, s, _ in links if s is not None)
     staff = tuple(t for _, _, t in links if t is not None)
-    roles: set[str] = set()
     classes: list[int] = []
     if staff:
         rows = (
@@ -148,7 +165,6 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
             )
         ).all()
         for role, class_id in rows:
-            roles.add(role)
             if role == m.StaffRole.CLASS_TEACHER and class_id is not None:
                 classes.append(class_id)
     return Identity(
@@ -156,7 +172,6 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
         guardian_ids=guardians,
         student_ids=students,
         staff_ids=staff,
-        staff_roles=frozenset(roles),
         class_teacher_of=tuple(classes),
     )
 
@@ -234,7 +249,7 @@ async def student_for(session: AsyncSession, account_id: int, student_id: int) -
         or_(
             and_(_guardian_of(account_id), _has_consent()),
             _is_self(account_id),
-            _class_teacher_of_student(account_id),
+            _class_teacher_of(account_id, m.Student.class_id),
         ),
     )
     row = (await session.execute(query)).first()
@@ -248,36 +263,11 @@ async def class_for(session: AsyncSession, account_id: int, class_id: int) -> Cl
     _check_id(class_id)
     query = select(
         m.SchoolClass.id, m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.letter
-    ).where(
-        m.SchoolClass.id == class_id,
-        exists().where(
-            m.AccountLink.account_id == account_id,
-            m.AccountLink.revoked_at.is_(None),
-            m.StaffRoleAssignment.staff_id == m.AccountLink.staff_id,
-            m.StaffRoleAssignment.role == m.StaffRole.CLASS_TEACHER.value,
-            m.StaffRoleAssignment.class_id == m.SchoolClass.id,
-            exists().where(m.Staff.id == m.AccountLink.staff_id, m.Staff.left_at.is_(None)),
-        ),
-    )
+    ).where(m.SchoolClass.id == class_id, _class_teacher_of(account_id, m.SchoolClass.id))
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(class_id)
     return ClassRef(id=row[0], school_id=row[1], label=class_label(row[2], row[3]))
-
-
-async def students_of_class(
-    session: AsyncSession, account_id: int, class_id: int
-) -> list[StudentRef]:
-    """The class list for its class teacher; NotFound for anybody else."""
-    await class_for(session, account_id, class_id)
-    rows = (
-        await session.execute(
-            _student_query(account_id)
-            .where(m.Student.class_id == class_id)
-            .order_by(m.Student.last_name, m.Student.first_name, m.Student.id)
-        )
-    ).all()
-    return [_ref(row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,23 +319,37 @@ async def selected_child(
     return children[0] if children else None
 
 
-_FAMILY_PAIRS = text(
-    """
-    SELECT p.account_id, st.id, st.first_name, st.last_name
-    FROM unnest(CAST(:accounts AS bigint[]), CAST(:students AS bigint[]))
-         AS p(account_id, student_id)
-    JOIN students st ON st.id = p.student_id AND st.left_at IS NULL
-    WHERE EXISTS (SELECT 1 FROM account_links l
-                  WHERE l.account_id = p.account_id AND l.revoked_at IS NULL
-                    AND l.student_id = st.id)
-       OR (EXISTS (SELECT 1 FROM account_links l
-                   JOIN guardianships g ON g.guardian_id = l.guardian_id
-                   WHERE l.account_id = p.account_id AND l.revoked_at IS NULL
-                     AND g.student_id = st.id)
-           AND EXISTS (SELECT 1 FROM consents c
-                       WHERE c.student_id = st.id AND c.revoked_at IS NULL))
-    """
-)
+# --- who hears of what: the fan-out, the send-time check and the screens share these -----------
+
+
+def _ids(values: Iterable[int]) -> ColumnElement[Any]:
+    """A list of ids as one array parameter, however long."""
+    return any_(literal(sorted(set(values)), ARRAY(BigInteger)))
+
+
+def family_accounts(student_ids: Iterable[int]) -> CompoundSelect[*tuple[Any, ...]]:
+    """(account_id, student_id, role, created_at) of every link through which an account may
+    hear of these students now: the student's own, or a guardian's with consent on record (seed
+    003 §1.5). Two index-friendly paths, not one OR (which made PostgreSQL test every link of
+    the region for every student); students who left are the caller's to leave out."""
+    students = _ids(student_ids)
+    link = m.AccountLink
+    own = select(link.account_id, link.student_id, link.role, link.created_at).where(
+        link.revoked_at.is_(None), link.student_id == students
+    )
+    guardian = (
+        select(link.account_id, m.Guardianship.student_id, link.role, link.created_at)
+        .join(
+            link, and_(link.guardian_id == m.Guardianship.guardian_id, link.revoked_at.is_(None))
+        )
+        .where(
+            m.Guardianship.student_id == students,
+            exists().where(
+                m.Consent.student_id == m.Guardianship.student_id, m.Consent.revoked_at.is_(None)
+            ),
+        )
+    )
+    return union_all(own, guardian)
 
 
 async def family_names(
@@ -356,9 +360,66 @@ async def family_names(
     of notifications."""
     if not pairs:
         return {}
-    ordered = sorted(pairs)
+    links = family_accounts(s for _, s in pairs).subquery()
     rows = await session.execute(
-        _FAMILY_PAIRS,
-        {"accounts": [a for a, _ in ordered], "students": [s for _, s in ordered]},
+        select(links.c.account_id, m.Student.id, m.Student.first_name, m.Student.last_name)
+        .join(m.Student, and_(m.Student.id == links.c.student_id, m.Student.left_at.is_(None)))
+        .where(links.c.account_id == _ids(a for a, _ in pairs))
     )
-    return {(account, student): f"{first} {last}" for account, student, first, last in rows}
+    return {
+        (account, student): f"{first} {last}"
+        for account, student, first, last in rows
+        if (account, student) in pairs
+    }
+
+
+def staff_accounts() -> Select[int, int | None, int]:
+    """(account_id, staff_id, school_id) of every account linked now to somebody still on the
+    staff: whom a teacher's reminders go to, and who may still read one."""
+    return (
+        select(m.AccountLink.account_id, m.AccountLink.staff_id, m.Staff.school_id)
+        .join(m.Staff, and_(m.Staff.id == m.AccountLink.staff_id, m.Staff.left_at.is_(None)))
+        .where(m.AccountLink.revoked_at.is_(None))
+    )
+
+
+def _in_role(*roles: m.StaffRole) -> Select[*tuple[Any, ...]]:
+    links = staff_accounts().subquery()
+    role = m.StaffRoleAssignment
+    return select(links.c.account_id, links.c.staff_id, links.c.school_id, role.class_id).join(
+        role, and_(role.staff_id == links.c.staff_id, role.role.in_([r.value for r in roles]))
+    )
+
+
+def class_teacher_accounts() -> Select[*tuple[Any, ...]]:
+    """(account_id, staff_id, school_id, class_id) of every class teacher's account: the
+    class's weekly summary goes to them (seed 000 §6.3)."""
+    return _in_role(m.StaffRole.CLASS_TEACHER)
+
+
+def deputy_accounts() -> Select[*tuple[Any, ...]]:
+    """(account_id, staff_id, school_id, class_id) of every deputy director's and
+    administrator's account: the school's report on journal keeping (seed 004 §7.1)."""
+    return _in_role(m.StaffRole.DEPUTY_DIRECTOR, m.StaffRole.ADMINISTRATOR)
+
+
+async def _holds(session: AsyncSession, rule: Select[*tuple[Any, ...]], **values: int) -> bool:
+    found = rule.subquery()
+    query = select(exists().where(*(found.c[name] == value for name, value in values.items())))
+    return bool(await session.scalar(query))
+
+
+async def speaks_for_staff(session: AsyncSession, account_id: int, staff_id: int) -> bool:
+    """Whether the account is linked now to this member of staff, still on the staff."""
+    return await _holds(session, staff_accounts(), account_id=account_id, staff_id=staff_id)
+
+
+async def is_class_teacher(session: AsyncSession, account_id: int, class_id: int) -> bool:
+    """Whether the account is linked now to the class's class teacher."""
+    rule = class_teacher_accounts()
+    return await _holds(session, rule, account_id=account_id, class_id=class_id)
+
+
+async def is_deputy(session: AsyncSession, account_id: int, school_id: int) -> bool:
+    """Whether the account is linked now to the school's deputy director or administrator."""
+    return await _holds(session, deputy_accounts(), account_id=account_id, school_id=school_id)

@@ -1,0 +1,57 @@
+"""What families and class teachers read from the journal: marks, homework, attendance, finals.
+
+Every function here takes a student or class the caller has already obtained from
+`services.access` (which checked the viewer's right to it at query time) and returns plain frozen
+dataclasses. Ids that come from buttons (periods, subjects) are checked against the student's
+school: another school's period is `NotFound`, like another family's child. Marks and final
+grades are read from their current revisions (`services.db.current`).
+"""
+
+from services.journal.absences import AttendanceItem, AttendanceSummary, attendance
+from services.journal.classes import StudentLine, class_overview
+from services.journal.grades import (
+    FinalRow,
+    MarkItem,
+    SubjectMarks,
+    finals,
+    marks,
+    period_subjects,
+    subject_marks,
+    subject_name,
+)
+from services.journal.school import PeriodRef, SchoolContext, school_context
+from services.journal.timetable import (
+    HOMEWORK_LOOKBACK,
+    DayPlan,
+    HomeworkItem,
+    LessonItem,
+    day_plans,
+    homework,
+    lessons,
+)
+
+__all__ = [
+    "HOMEWORK_LOOKBACK",
+    "AttendanceItem",
+    "AttendanceSummary",
+    "DayPlan",
+    "FinalRow",
+    "HomeworkItem",
+    "LessonItem",
+    "MarkItem",
+    "PeriodRef",
+    "SchoolContext",
+    "StudentLine",
+    "SubjectMarks",
+    "attendance",
+    "class_overview",
+    "day_plans",
+    "finals",
+    "homework",
+    "lessons",
+    "marks",
+    "period_subjects",
+    "school_context",
+    "subject_marks",
+    "subject_name",
+]

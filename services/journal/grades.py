@@ -1,0 +1,216 @@
+"""The student's marks with forecasts, and final grades."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services import forecast
+from services.access import NotFound, StudentRef
+from services.db import models as m
+from services.db.current import current_final_grades, current_marks
+from services.forecast import Forecast
+from services.journal.school import PeriodRef, SchoolContext
+from services.journal.timetable import attends_lesson
+from services.profiles import Profile
+
+# --- marks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarkItem:
+    id: int
+    day: date
+    subject_id: int
+    subject: str
+    value: str
+    weight: Decimal
+    kind_code: str | None
+    kind_name: str | None
+    # The value this revision replaced, when the mark was corrected (seed 003 §8.6).
+    previous: str | None
+    reason: str | None
+    comment: str | None
+    entered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectMarks:
+    subject_id: int
+    subject: str
+    marks: tuple[MarkItem, ...]
+    forecast: Forecast
+
+
+# Statements used on every screen are built once: building SQLAlchemy expressions costs more
+# Python time than running the query. Values come in as bound parameters.
+_mark = current_marks.c
+_previous_mark = aliased(m.Mark, name="previous_mark")
+
+_MARKS = (
+    select(
+        _mark.id,
+        m.Lesson.date,
+        m.Lesson.subject_id,
+        m.Subject.name,
+        _mark.value,
+        func.coalesce(_mark.weight, m.WorkKind.weight, Decimal(1)),
+        m.WorkKind.code,
+        m.WorkKind.name,
+        _previous_mark.value,
+        _mark.reason,
+        _mark.comment,
+        _mark.created_at,
+    )
+    .select_from(current_marks)
+    .join(m.Lesson, m.Lesson.id == _mark.lesson_id)
+    .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+    .outerjoin(m.WorkKind, m.WorkKind.id == _mark.work_kind_id)
+    .outerjoin(_previous_mark, _previous_mark.id == _mark.replaces_id)
+    .where(
+        _mark.student_id == bindparam("student_id"),
+        m.Lesson.date.between(bindparam("start"), bindparam("end")),
+    )
+    .order_by(m.Lesson.date, m.Lesson.slot, _mark.id)
+)
+_MARKS_OF_SUBJECT = _MARKS.where(m.Lesson.subject_id == bindparam("subject_id"))
+
+
+async def marks(
+    session: AsyncSession,
+    student: StudentRef,
+    *,
+    start: date,
+    end: date,
+    subject_id: int | None = None,
+) -> list[MarkItem]:
+    """The student's current marks for lessons from `start` to `end`, oldest first."""
+    params: dict[str, Any] = {"student_id": student.id, "start": start, "end": end}
+    if subject_id is None:
+        rows = await session.execute(_MARKS, params)
+    else:
+        rows = await session.execute(_MARKS_OF_SUBJECT, {**params, "subject_id": subject_id})
+    return [MarkItem(*tuple(row)) for row in rows]
+
+
+_PERIOD_SUBJECTS = (
+    select(m.Subject.id, m.Subject.name)
+    .where(
+        m.Subject.id.in_(
+            select(m.Lesson.subject_id)
+            .where(attends_lesson, m.Lesson.date.between(bindparam("start"), bindparam("end")))
+            .distinct()
+        )
+    )
+    .order_by(m.Subject.name)
+)
+
+
+async def period_subjects(
+    session: AsyncSession, student: StudentRef, period: PeriodRef, profile: Profile
+) -> list[SubjectMarks]:
+    """Every subject the student has lessons or marks in during the period, with marks and
+    the forecast; subjects in alphabetical order."""
+    items = await marks(session, student, start=period.starts_on, end=period.ends_on)
+    names: dict[int, str] = {}
+    if student.class_id is not None:
+        rows = await session.execute(
+            _PERIOD_SUBJECTS,
+            {
+                "class_id": student.class_id,
+                "student_id": student.id,
+                "start": period.starts_on,
+                "end": period.ends_on,
+            },
+        )
+        names = {subject_id: name for subject_id, name in rows}
+    grouped: dict[int, list[MarkItem]] = defaultdict(list)
+    for item in items:
+        grouped[item.subject_id].append(item)
+        names.setdefault(item.subject_id, item.subject)
+    return [
+        SubjectMarks(
+            subject_id=subject_id,
+            subject=name,
+            marks=tuple(grouped.get(subject_id, ())),
+            forecast=forecast.forecast(
+                [(i.value, i.weight) for i in grouped.get(subject_id, ())], profile
+            ),
+        )
+        for subject_id, name in sorted(names.items(), key=lambda kv: kv[1])
+    ]
+
+
+async def subject_name(session: AsyncSession, student: StudentRef, subject_id: int) -> str:
+    """A subject of the student's school; NotFound for another school's (a forged button)."""
+    if not 0 < subject_id < 2**63:
+        raise NotFound(subject_id)
+    name = await session.scalar(
+        select(m.Subject.name).where(
+            m.Subject.id == subject_id, m.Subject.school_id == student.school_id
+        )
+    )
+    if name is None:
+        raise NotFound(subject_id)
+    return name
+
+
+async def subject_marks(
+    session: AsyncSession,
+    student: StudentRef,
+    period: PeriodRef,
+    subject_id: int,
+    profile: Profile,
+) -> SubjectMarks:
+    name = await subject_name(session, student, subject_id)
+    items = await marks(
+        session, student, start=period.starts_on, end=period.ends_on, subject_id=subject_id
+    )
+    return SubjectMarks(
+        subject_id=subject_id,
+        subject=name,
+        marks=tuple(items),
+        forecast=forecast.forecast([(i.value, i.weight) for i in items], profile),
+    )
+
+
+# --- final grades ------------------------------------------------------------------------
+
+_final = current_final_grades.c
+_previous_final = aliased(m.FinalGrade, name="previous_final")
+
+
+@dataclass(frozen=True, slots=True)
+class FinalRow:
+    subject: str
+    # period id → (current value, value before a correction or None)
+    grades: dict[int, tuple[str, str | None]]
+
+
+async def finals(
+    session: AsyncSession, student: StudentRef, context: SchoolContext
+) -> list[FinalRow]:
+    """The student's final grades of the current academic year, per subject."""
+    if context.year_id is None:
+        return []
+    previous = _previous_final
+    rows = await session.execute(
+        select(m.Subject.name, _final.period_id, _final.value, previous.value)
+        .select_from(current_final_grades)
+        .join(m.Subject, m.Subject.id == _final.subject_id)
+        .join(m.Period, m.Period.id == _final.period_id)
+        .outerjoin(previous, previous.id == _final.replaces_id)
+        .where(_final.student_id == student.id, m.Period.academic_year_id == context.year_id)
+        .order_by(m.Subject.name, m.Period.starts_on)
+    )
+    table: dict[str, dict[int, tuple[str, str | None]]] = {}
+    for name, period_id, value, before in rows:
+        table.setdefault(name, {})[period_id] = (str(value), before)
+    return [FinalRow(subject, grades) for subject, grades in table.items()]
