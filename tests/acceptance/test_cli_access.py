@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,36 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services import linking
 from services.db import models as m
-from tests.factories import mini_school
-
-
-async def _journalbot(
-    database_url: str, tmp_path: Path, *args: str, stdin: bytes = b"", seconds: float = 120
-) -> tuple[int, str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL"}
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        CODE_SECRET="cli-secret",
-        BOT_USERNAME="school_bot",
-        DATA_DIR=str(tmp_path),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=str(tmp_path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin), seconds)
-    return process.returncode or 0, out.decode(), err.decode()
+from tests.fixtures.cli import run_journalbot
+from tests.fixtures.factories import mini_school
 
 
 async def test_issue_list_revoke_audit(
@@ -55,7 +24,7 @@ async def test_issue_list_revoke_audit(
         school = await mini_school(session)
         await session.commit()
 
-    rc, out, _ = await _journalbot(database_url, tmp_path, "codes", "issue", "--class", "7Б")
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "codes", "issue", "--class", "7Б")
     assert rc == 0
     assert "2 code(s)" in out
     assert f"student:{school.student_id}" in out and f"guardian:{school.guardian_id}" in out
@@ -75,18 +44,18 @@ async def test_issue_list_revoke_audit(
         )
         assert result.outcome is linking.Outcome.LINKED
 
-    rc, out, _ = await _journalbot(database_url, tmp_path, "access", "list")
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")
     assert rc == 0 and "1 link(s)" in out and "account 555" in out
 
     person = f"guardian:{school.guardian_id}"
-    rc, out, _ = await _journalbot(
+    rc, out, _ = await run_journalbot(
         database_url, tmp_path, "access", "revoke", "--person", person, "--reason", "compromised"
     )
     assert rc == 0 and f"{person}: 1 link(s) revoked" in out
-    rc, out, _ = await _journalbot(database_url, tmp_path, "access", "list")
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")
     assert "0 link(s)" in out
 
-    rc, out, _ = await _journalbot(database_url, tmp_path, "audit", "--person", person)
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "audit", "--person", person)
     assert rc == 0
     actions = re.findall(r"^\s+\S+ \S+ \S+ \(Europe/Moscow\) (\w+)", out, flags=re.MULTILINE)
     assert actions[:3] == ["revoked", "linked", "code_issued"]
@@ -94,13 +63,13 @@ async def test_issue_list_revoke_audit(
     assert codes[1] not in out  # codes never reach the audit log
 
     pdf = tmp_path / "slips.pdf"
-    rc, out, _ = await _journalbot(
+    rc, out, _ = await run_journalbot(
         database_url, tmp_path, "codes", "issue", "--person", person, "--pdf", str(pdf)
     )
     assert rc == 0 and f"slips written to {pdf}" in out
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    rc, _, err = await _journalbot(database_url, tmp_path, "codes", "issue", "--class", "9Я")
+    rc, _, err = await run_journalbot(database_url, tmp_path, "codes", "issue", "--class", "9Я")
     assert rc == 1 and err.strip() == "journalbot: no class 9Я"
 
 
@@ -141,7 +110,7 @@ async def test_bad_input_gets_one_line_and_changes_nothing(
         ("codes", "issue", "--class", "7z"): "no class 7Z (class letters are Cyrillic)",
     }
     for args, message in cases.items():
-        rc, out, err = await _journalbot(database_url, tmp_path, *args)
+        rc, out, err = await run_journalbot(database_url, tmp_path, *args)
         assert (rc, out, err) == (1, "", f"journalbot: {message}\n"), args
     assert await _rows(committing_engine) == before
 
@@ -163,7 +132,7 @@ async def test_times_are_printed_in_the_schools_zone(
         return f"{shown:%Y-%m-%d %H:%M{':%S' if seconds else ''}} +05 (Asia/Yekaterinburg)"
 
     person = f"student:{school.student_id}"
-    rc, out, _ = await _journalbot(database_url, tmp_path, "codes", "issue", "--person", person)
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "codes", "issue", "--person", person)
     assert rc == 0
     [code] = re.findall(r"start=([A-Z2-9]{10})", out)
     async with AsyncSession(committing_engine) as session:
@@ -181,10 +150,10 @@ async def test_times_are_printed_in_the_schools_zone(
         assert result.outcome is linking.Outcome.LINKED
         link = await session.scalar(select(m.AccountLink))
         assert link is not None
-    rc, out, _ = await _journalbot(database_url, tmp_path, "access", "list")
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")
     assert rc == 0 and f"since {local(link.created_at)}  active" in out
 
-    rc, out, _ = await _journalbot(database_url, tmp_path, "audit", "--person", person)
+    rc, out, _ = await run_journalbot(database_url, tmp_path, "audit", "--person", person)
     async with AsyncSession(committing_engine) as session:
         stamps = (
             await session.scalars(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.db.session import asyncpg_dsn
 from services.notifications import changes
-from tests.factories import MiniSchool, mini_school
+from tests.fixtures.factories import MiniSchool, mini_school
 
 
 @pytest.fixture

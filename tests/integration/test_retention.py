@@ -21,7 +21,7 @@ from services import reminders, retention
 from services.db import models as m
 from services.db.session import create_sessionmaker
 from services.reminders import SchoolRules
-from tests.factories import add_mark, mini_school
+from tests.fixtures.factories import add_mark, mini_school
 
 MSK = ZoneInfo("Europe/Moscow")
 ACCOUNT = 7001

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from services.db.session import asyncpg_dsn, with_database
-from tests.test_cli_access import _journalbot
+from tests.fixtures.cli import run_journalbot
 
 SCRIPT = """\
 📘 Отметки
@@ -38,7 +38,7 @@ async def shell_url(database_url: str) -> AsyncIterator[str]:
 async def test_a_scripted_session_links_reads_switches_and_receives_pushes(
     shell_url: str, tmp_path: Path
 ) -> None:
-    code, transcript, err = await _journalbot(
+    code, transcript, err = await run_journalbot(
         shell_url, tmp_path, "shell", "--as", "parent", stdin=SCRIPT.encode(), seconds=300
     )
     assert code == 0, err[-2000:]
@@ -70,7 +70,7 @@ async def test_the_demo_refuses_a_real_schools_database(shell_url: str, tmp_path
     """Fake accounts, marks and clocks never reach a real journal."""
 
     async def journalbot(*args: str, stdin: bytes = b"") -> tuple[int, str]:
-        code, out, err = await _journalbot(shell_url, tmp_path, *args, stdin=stdin)
+        code, out, err = await run_journalbot(shell_url, tmp_path, *args, stdin=stdin)
         return code, out + err
 
     assert (await journalbot("db", "upgrade"))[0] == 0

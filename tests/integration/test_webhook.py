@@ -17,26 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import WEBHOOK_PATH
-from bot.fake_api import FakeBotAPI
+from bot.testing.fake_api import FakeBotAPI
 from bot.webhook import SECRET_HEADER, WebhookHandler, webhook_app
 from services.updates import DatabaseHandledUpdates, HandledUpdates, RedisHandledUpdates
+from tests.fixtures.bot import help_update
 
 SECRET = "s3cret-value"
 GOOD = {SECRET_HEADER: SECRET}
-
-
-def help_update(update_id: int, chat_id: int = 77) -> dict[str, Any]:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": 1,
-            "date": 1,
-            "text": "/help",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-            "chat": {"id": chat_id, "type": "private", "first_name": "A"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": "en"},
-        },
-    }
 
 
 @pytest.fixture

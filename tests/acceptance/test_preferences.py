@@ -8,12 +8,12 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.testing.chat import Chat, Reply
 from handlers.callbacks import SettingsCb
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.chat import Chat, Reply
-from tests.test_access import _linked
-from tests.test_linking import World
+from tests.fixtures.linking import linked
+from tests.fixtures.schools import World
 
 
 def _screen(replies: list[Reply]) -> Reply:
@@ -39,7 +39,7 @@ async def _prefs(session: AsyncSession, account: int) -> set[tuple[int | None, s
 async def test_settings_change_what_and_when(
     session: AsyncSession, world: World, chat: Callable[..., Chat]
 ) -> None:
-    parent = await _linked(session, chat(91), PersonId(PersonKind.GUARDIAN, world.mother))
+    parent = await linked(session, chat(91), PersonId(PersonKind.GUARDIAN, world.mother))
     screen = _screen(await parent.send("⚙️ Настройки"))
     assert "📘 Отметки: сразу" in screen.text
     assert "📝 Домашнее задание: выкл." in screen.text
@@ -73,7 +73,7 @@ async def test_settings_change_what_and_when(
 async def test_settings_refuse_other_children_and_strangers(
     session: AsyncSession, world: World, chat: Callable[..., Chat]
 ) -> None:
-    parent = await _linked(session, chat(92), PersonId(PersonKind.GUARDIAN, world.mother))
+    parent = await linked(session, chat(92), PersonId(PersonKind.GUARDIAN, world.mother))
     for forged in (
         SettingsCb(a="child", s=world.other_child),
         SettingsCb(a="mode", c="marks", s=world.other_child),

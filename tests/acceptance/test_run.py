@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.fake_api import FakeBotAPI
-from tests.conftest import TEST_TOKEN
+from bot.testing.fake_api import FakeBotAPI
+from tests.fixtures.bot import TEST_TOKEN
 
 
 def _env(database_url: str, api_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,208 +17,26 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.scheduler import Jobs
-from handlers.pushes.staff import deputy_headers
+from bot.testing.chat import Chat
+from bot.testing.fake_api import FakeBotAPI
+from handlers.pushes.staff import deputy_headers, deputy_xlsx
 from services import reminders, reports
 from services.db import models as m
 from services.db.session import create_sessionmaker
+from services.notifications.payloads import ClassWeek, DeputyWeek, Reminder
 from services.notifications.queue import Outgoing
-from services.profiles import PROFILES, Due, check_override, profile_for
 from services.reminders import Category, Run, SchoolRules
-from tests.chat import Chat
-from tests.factories import MiniSchool, add_class, add_student, mini_school
-
-MSK = ZoneInfo("Europe/Moscow")
-MONDAY = date(2026, 11, 23)
-TEACHER_ACCOUNT, SUBSTITUTE_ACCOUNT, DEPUTY_ACCOUNT, CLASS_TEACHER_ACCOUNT = 501, 502, 503, 504
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), MSK)
-
-
-# --- profiles ------------------------------------------------------------------------------
-
-
-def test_each_profile_states_its_seeds_deadlines() -> None:
-    end = time(10, 10)
-    # seed 000 §5.2: topic and attendance by 24:00 of the lesson's day.
-    assert PROFILES["seed000"].topic_due.at(MONDAY, end, MSK) == at(MONDAY + timedelta(1), 0)
-    # seed 000 §5.3: written work within a week, essays of grades 10–11 within two.
-    assert PROFILES["seed000"].written_due == Due(days=7)
-    assert PROFILES["seed000"].essay_senior_due == Due(days=14)
-    # seed 001 §4.3 item 1: weekly; §3 item 4: marks within 14 days; §5 item 3: finals +2.
-    assert PROFILES["seed001"].topic_due.at(MONDAY, end, MSK) == at(MONDAY + timedelta(7), 0)
-    assert PROFILES["seed001"].control_due == Due(days=14)
-    assert PROFILES["seed001"].finals_days == 2
-    # seed 002 §2.7: homework within 1.5 hours after the classes; §2.11: control in 3 days.
-    assert PROFILES["seed002"].homework_due.at(MONDAY, time(14, 30), MSK) == at(MONDAY, 16)
-    assert PROFILES["seed002"].control_due == Due(days=3)
-    # seed 004 §5.4: final grades two days before the period ends.
-    assert PROFILES["seed004"].finals_days == -2
-
-
-def test_overrides_are_checked_and_applied() -> None:
-    assert check_override("written_due", "day+5") == "day+5"
-    assert check_override("evening_reminder", "19:30") == "19:30"
-    assert check_override("homework_due", "2h") == "2h"
-    for name, value in (
-        ("written_due", "soon"),
-        ("weekly_report_day", "9"),
-        ("no_such_rule", "1"),
-        ("evening_reminder", "25:00"),
-    ):
-        with pytest.raises(ValueError, match=name):
-            check_override(name, value)
-    profile = profile_for("seed004", {"written_due": "day+5", "evening_reminder": "19:30"})
-    assert profile.written_due == Due(days=5)
-    assert profile.evening_reminder == time(19, 30)
-    assert profile.finals_days == -2  # the rest of the profile stays
-
-
-# --- a school with gaps ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Staffroom:
-    school: MiniSchool
-    teacher: int
-    substitute: int
-    deputy: int
-    first_grade_lesson: int
-    control_lesson: int
-    subgroup_lesson: int
-    kept_lesson: int
-    students: list[int]
-
-
-async def staffroom(session: AsyncSession, profile: str = "default") -> Staffroom:
-    """7Б (two students, a subgroup of one) and 1А; Monday 23 November 2026.
-
-    - the mini school's algebra lesson 2 (teacher Петрова): nothing entered at all;
-    - lesson 3, taught by a substitute (Сидоров): no topic;
-    - lesson 4, a control work: topic, attendance, homework, one of two marked;
-    - lesson 5, English for subgroup 1 (only Миша): all entered, Миша marked;
-    - lesson 6: everything entered (no gaps);
-    - 1А lesson 1: no homework, no marks (grade 1: not gaps), no topic (a gap).
-    """
-    school = await mini_school(session, lesson_day=MONDAY)
-    await session.execute(
-        text("UPDATE schools SET profile = :p WHERE id = :s"),
-        {"p": profile, "s": school.school_id},
-    )
-    substitute = m.Staff(school_id=school.school_id, last_name="Сидоров", first_name="Олег")
-    deputy = m.Staff(school_id=school.school_id, last_name="Завучева", first_name="Елена")
-    control = m.WorkKind(
-        school_id=school.school_id,
-        code="control",
-        name="контрольная работа",
-        weight=Decimal(2),
-        is_written=True,
-        is_control=True,
-    )
-    english = m.Subject(school_id=school.school_id, name="Английский язык")
-    session.add_all([substitute, deputy, control, english])
-    await session.flush()
-    other = await add_student(
-        session, school, class_id=school.class_id, first_name="Петя", last_name="Иванов"
-    )
-    first_grade = await add_class(session, school, 1, "А")
-    await add_student(session, school, class_id=first_grade, first_name="Вова")
-    group = m.Subgroup(class_id=school.class_id, subject_id=english.id, name="1 группа")
-    session.add(group)
-    await session.flush()
-    session.add(m.SubgroupMember(subgroup_id=group.id, student_id=school.student_id))
-    taken = at(MONDAY, 12)
-
-    def lesson(slot: int, **values: object) -> m.Lesson:
-        start = time(8 + slot, 0)
-        row = m.Lesson(
-            school_id=school.school_id,
-            class_id=values.pop("class_id", school.class_id),
-            subject_id=values.pop("subject_id", school.subject_id),
-            teacher_id=school.teacher_id,
-            date=MONDAY,
-            slot=slot,
-            starts_at=start,
-            ends_at=time(8 + slot, 45),
-            **values,
-        )
-        session.add(row)
-        return row
-
-    # Entries made on Monday at noon: the stamps are given, never the database's now(),
-    # which is whatever day the suite runs on.
-    substituted = lesson(3, substitute_teacher_id=substitute.id, attendance_taken_at=taken)
-    control_lesson = lesson(
-        4,
-        topic="Контрольная работа № 2",
-        topic_at=taken,
-        attendance_taken_at=taken,
-        work_kind_id=control.id,
-    )
-    grouped = lesson(
-        5,
-        subject_id=english.id,
-        subgroup_id=group.id,
-        topic="Present Perfect",
-        topic_at=taken,
-        attendance_taken_at=taken,
-        work_kind_id=control.id,
-    )
-    kept = lesson(6, topic="Квадратные уравнения", topic_at=taken, attendance_taken_at=taken)
-    first = lesson(1, class_id=first_grade, attendance_taken_at=taken)
-    await session.flush()
-    for done in (substituted, control_lesson, grouped, kept):
-        session.add(
-            m.Homework(
-                lesson_id=done.id, due_date=MONDAY + timedelta(2), text="№ 1", created_at=taken
-            )
-        )
-    session.add_all(
-        [
-            m.Mark(
-                student_id=school.student_id,
-                lesson_id=control_lesson.id,
-                value="4",
-                work_kind_id=control.id,
-            ),
-            m.Mark(
-                student_id=school.student_id,
-                lesson_id=grouped.id,
-                value="5",
-                work_kind_id=control.id,
-            ),
-        ]
-    )
-    for account, staff in (
-        (TEACHER_ACCOUNT, school.teacher_id),
-        (SUBSTITUTE_ACCOUNT, substitute.id),
-        (DEPUTY_ACCOUNT, deputy.id),
-    ):
-        session.add(m.TelegramAccount(id=account, chat_id=account, language="ru"))
-        await session.flush()
-        session.add(m.AccountLink(account_id=account, role="staff", staff_id=staff))
-    session.add(m.StaffRoleAssignment(staff_id=deputy.id, role="deputy_director"))
-    session.add(
-        m.StaffRoleAssignment(
-            staff_id=school.teacher_id, role="class_teacher", class_id=school.class_id
-        )
-    )
-    await session.flush()
-    return Staffroom(
-        school,
-        school.teacher_id,
-        substitute.id,
-        deputy.id,
-        first.id,
-        control_lesson.id,
-        grouped.id,
-        kept.id,
-        [school.student_id, other],
-    )
+from tests.fixtures.schools import (
+    CLASS_TEACHER_ACCOUNT,
+    MONDAY,
+    SUBSTITUTE_ACCOUNT,
+    TEACHER_ACCOUNT,
+    Staffroom,
+    at,
+    staffroom,
+)
 
 
 async def _rules(connection: AsyncConnection, room: Staffroom) -> SchoolRules:
@@ -288,7 +104,7 @@ async def test_evening_reminder_names_class_subject_date_and_what_is_missing(
     from handlers.pushes.staff import staff_message
 
     with make_i18n("ru").context():
-        composed = staff_message(payloads[TEACHER_ACCOUNT])
+        composed = staff_message(Reminder.model_validate(payloads[TEACHER_ACCOUNT]))
     assert composed.text.startswith("⏰")
     assert "7Б, Алгебра" in composed.text and "(урок 2)" in composed.text
     assert "нет темы" in composed.text and "посещаемость не отмечена" in composed.text
@@ -450,13 +266,14 @@ async def test_weekly_summaries_for_class_teacher_and_deputy_with_xlsx(
     from handlers.pushes.staff import class_week_text, deputy_caption
 
     with make_i18n("ru").context():
-        text_ru = class_week_text(week)
-        caption = deputy_caption(rows["deputy_week"])
+        text_ru = class_week_text(ClassWeek.model_validate(week))
+        caption = deputy_caption(DeputyWeek.model_validate(rows["deputy_week"]))
         headers = deputy_headers()
     assert "Иванов Петя: 0 / <b>1</b>" in text_ru
     assert "Иванов Миша: двойки — Алгебра" in text_ru
     assert "Уроков: 6" in caption
-    book = load_workbook(io.BytesIO(reports.deputy_xlsx(rows["deputy_week"], headers)))
+    report = DeputyWeek.model_validate(rows["deputy_week"])
+    book = load_workbook(io.BytesIO(deputy_xlsx(report, headers)))
     teachers = list(book.worksheets[0].iter_rows(values_only=True))
     assert teachers[0][:3] == ("Учитель", "Уроков", "Тема вовремя, %")
     by_name = {row[0]: row for row in teachers[1:]}
@@ -539,15 +356,15 @@ async def test_scheduler_runs_each_job_once_and_another_process_takes_over(
 async def test_school_profile_and_overrides_from_the_command_line(
     committed_room: Staffroom, database_url: str, tmp_path: Path
 ) -> None:
-    from tests.test_cli_access import _journalbot
+    from tests.fixtures.cli import run_journalbot
 
     school = str(committed_room.school.school_id)
-    code, out, _ = await _journalbot(
+    code, out, _ = await run_journalbot(
         database_url, tmp_path, "school", "set-profile", "--school", school, "seed002"
     )
     assert code == 0 and "profile seed002" in out
     assert "homework_due           1.5h" in out
-    code, out, _ = await _journalbot(
+    code, out, _ = await run_journalbot(
         database_url,
         tmp_path,
         "school",
@@ -561,7 +378,7 @@ async def test_school_profile_and_overrides_from_the_command_line(
     assert "written_due            day+5 (override)" in out
     assert "evening_reminder       19:00:00 (override)" in out
     # A bad value changes nothing and says why.
-    code, _, err = await _journalbot(
+    code, _, err = await run_journalbot(
         database_url,
         tmp_path,
         "school",
@@ -572,9 +389,11 @@ async def test_school_profile_and_overrides_from_the_command_line(
         "written_due=day+9",
     )
     assert code == 1 and "control_due: 'soon' is not a valid value" in err
-    code, out, _ = await _journalbot(database_url, tmp_path, "school", "show", "--school", school)
+    code, out, _ = await run_journalbot(
+        database_url, tmp_path, "school", "show", "--school", school
+    )
     assert "written_due            day+5 (override)" in out
-    code, _, err = await _journalbot(
+    code, _, err = await run_journalbot(
         database_url, tmp_path, "school", "set-profile", "--school", school, "seed999"
     )
     assert code == 1 and "unknown profile" in err
@@ -595,7 +414,7 @@ async def test_a_reminder_for_a_revoked_link_is_not_sent(session: AsyncSession) 
             {"a": SUBSTITUTE_ACCOUNT},
         )
     ).all()
-    [message] = [Outgoing(*row) for row in rows]
+    [message] = [Outgoing.from_row(row) for row in rows]
     from services.notifications.content import load_batch
 
     assert (await load_batch(session, [message]))[message.id].has_content  # type: ignore[union-attr]
@@ -627,15 +446,17 @@ async def test_a_failing_average_is_flagged_in_the_class_teachers_week(
     await session.flush()
     connection = await session.connection()
     rules = await _rules(connection, room)
-    week = await reports.class_week(
-        connection,
-        rules,
-        class_id=room.school.class_id,
-        start=MONDAY,
-        end=MONDAY + timedelta(4),
-        gaps=[],
-        now=at(MONDAY + timedelta(4), 16),
-    )
+    week = (
+        await reports.class_week(
+            connection,
+            rules,
+            class_id=room.school.class_id,
+            start=MONDAY,
+            end=MONDAY + timedelta(4),
+            gaps=[],
+            now=at(MONDAY + timedelta(4), 16),
+        )
+    ).model_dump(mode="json")
     petya = next(s for s in week["students"] if s["name"] == "Иванов Петя")
     assert petya["failing"] == ["Алгебра"] and petya["twos"] == ["Алгебра"]
 

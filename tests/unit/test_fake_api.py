@@ -16,9 +16,9 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import create_bot
-from bot.fake_api import FakeBotAPI, UploadedFile
 from bot.settings import Settings
-from tests.conftest import TEST_TOKEN
+from bot.testing.fake_api import FakeBotAPI, UploadedFile
+from tests.fixtures.bot import TEST_TOKEN
 
 
 async def test_requests_are_recorded_in_order_with_decoded_params(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 import time_machine
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.testing.chat import Chat, joined
 from handlers.callbacks import (
     AttendanceCb,
     ChartCb,
@@ -26,30 +27,16 @@ from handlers.callbacks import (
     ReportCb,
     TimetableCb,
 )
-from services import access, audit, linking
+from services import access, audit
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.chat import Chat, joined
-from tests.conftest import CODE_SECRET
-from tests.test_linking import NOW, World, issue, links_of
-
-
-async def _linked(session: AsyncSession, chat: Chat, person: PersonId) -> Chat:
-    result = await linking.redeem(
-        session,
-        account_id=chat.user_id,
-        chat_id=chat.user_id,
-        text=await issue(session, person, now=datetime.now(UTC)),
-        secret=CODE_SECRET,
-        now=datetime.now(UTC),
-    )
-    assert result.outcome is linking.Outcome.LINKED
-    return chat
+from tests.fixtures.linking import NOW, linked, links_of
+from tests.fixtures.schools import World
 
 
 async def test_access_service_per_relation(session: AsyncSession, world: World) -> None:
     parent = 31
-    await _linked(
+    await linked(
         session,
         Chat(None, None, None, parent),  # type: ignore[arg-type]
         PersonId(PersonKind.GUARDIAN, world.mother),
@@ -64,7 +51,7 @@ async def test_access_service_per_relation(session: AsyncSession, world: World) 
         with pytest.raises(access.NotFound):
             await access.student_for(session, parent, foreign)
     teacher = 32
-    await _linked(
+    await linked(
         session,
         Chat(None, None, None, teacher),  # type: ignore[arg-type]
         PersonId(PersonKind.STAFF, world.class_teacher),
@@ -91,7 +78,7 @@ async def test_access_service_per_relation(session: AsyncSession, world: World) 
 async def test_child_switcher(
     session: AsyncSession, world: World, chat: Callable[..., Chat]
 ) -> None:
-    parent = await _linked(session, chat(41), PersonId(PersonKind.GUARDIAN, world.mother))
+    parent = await linked(session, chat(41), PersonId(PersonKind.GUARDIAN, world.mother))
     replies = await parent.send("👥 Другой ребёнок")
     # Until a choice is made, the first child is shown.
     assert replies[-1].button_texts() == ["✅ Аня 3А", "Миша 7Б"]
@@ -154,8 +141,8 @@ def _forged_buttons(world: World) -> list[CallbackData]:
 async def test_forged_buttons_get_not_found(
     session: AsyncSession, world: World, chat: Callable[..., Chat]
 ) -> None:
-    parent = await _linked(session, chat(51), PersonId(PersonKind.GUARDIAN, world.mother))
-    student = await _linked(
+    parent = await linked(session, chat(51), PersonId(PersonKind.GUARDIAN, world.mother))
+    student = await linked(
         session, chat(52), PersonId(PersonKind.STUDENT, world.school.student_id)
     )
     stranger = chat(53)

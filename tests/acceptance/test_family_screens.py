@@ -13,23 +13,24 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.fake_api import UploadedFile
+from bot.testing.chat import Chat, Reply, joined
+from bot.testing.fake_api import UploadedFile
 from handlers.callbacks import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.family.base import parse_day
 from handlers.render import split
 from services import linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.chat import Chat, Reply, joined
-from tests.conftest import CODE_SECRET
-from tests.factories import (
+from tests.fixtures.bot import CODE_SECRET
+from tests.fixtures.factories import (
     add_lesson,
     add_mark,
     add_period,
     add_subject,
     add_work_kind,
 )
-from tests.test_linking import World, issue
+from tests.fixtures.linking import issue
+from tests.fixtures.schools import World
 
 # Monday 23 November 2026, 12:00 in Moscow: the second quarter.
 MONDAY_NOON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,20 +14,18 @@ from aiogram import Bot
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.notifications import run_notifications, telegram_sender
 from bot.settings import Settings
-from services.db import models as m
+from bot.testing.fake_api import FakeBotAPI
 from services.db.session import create_sessionmaker
 from services.notifications import changes, digests, fanout, leadership, limits, queue
-from services.notifications.limits import LocalChatGate, LocalRateLimiter
+from services.notifications.limits import LocalRateLimiter
 from services.notifications.queue import Outgoing
 from services.notifications.sender import Sender
 from services.notifications.worker import Delivery, Retry
-from tests.factories import add_guardian, add_work_kind, mini_school
-
-MOTHER, FATHER, SON = 201, 202, 203
+from tests.fixtures.notifications import fast_delivery, write_mark
+from tests.fixtures.schools import FATHER, MOTHER, SON, Family
 
 # Monday 23 November 2026, 12:00 in Moscow: the lesson's day, outside the default quiet hours
 # (21:00–08:00) and not a Sunday (the weekly digest). Every test here starts at this moment,
@@ -44,84 +41,12 @@ def school_day_noon() -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True)
-class Family:
-    student_id: int
-    lesson_id: int
-    oral: int
-    control: int
-
-
-@pytest.fixture
-async def family(committing_engine: AsyncEngine) -> Family:
-    """Миша (7Б, algebra today) with his mother (ru), father (en) and himself (tt) linked."""
-    async with create_sessionmaker(committing_engine)() as session:
-        school = await mini_school(session)
-        father = await add_guardian(session, first_name="Иван", last_name="Иванов")
-        session.add(m.Guardianship(guardian_id=father, student_id=school.student_id))
-        oral = await add_work_kind(session, school, "oral", "Устный ответ", "1")
-        control = await add_work_kind(session, school, "control", "Контрольная работа", "2")
-        for account, language in ((MOTHER, "ru"), (FATHER, "en"), (SON, "tt")):
-            session.add(m.TelegramAccount(id=account, chat_id=account, language=language))
-        await session.flush()
-        session.add_all(
-            [
-                m.AccountLink(account_id=MOTHER, role="guardian", guardian_id=school.guardian_id),
-                m.AccountLink(account_id=FATHER, role="guardian", guardian_id=father),
-                m.AccountLink(account_id=SON, role="student", student_id=school.student_id),
-            ]
-        )
-        await session.commit()
-    return Family(school.student_id, school.lesson_id, oral, control)
-
-
-async def _mark(
-    engine: AsyncEngine,
-    family: Family,
-    value: str | None,
-    *,
-    kind: int | None = None,
-    replaces: int | None = None,
-    reason: str | None = None,
-) -> int:
-    """A mark written the way another program would: plain SQL, its own transaction."""
-    async with engine.begin() as connection:
-        return int(
-            (
-                await connection.execute(
-                    text(
-                        "INSERT INTO marks (student_id, lesson_id, value, work_kind_id,"
-                        " replaces_id, reason) VALUES (:s, :l, :v, :k, :r, :why) RETURNING id"
-                    ),
-                    {
-                        "s": family.student_id,
-                        "l": family.lesson_id,
-                        "v": value,
-                        "k": kind or family.oral,
-                        "r": replaces,
-                        "why": reason,
-                    },
-                )
-            ).scalar_one()
-        )
-
-
 SETTINGS = Settings(default_locale="ru")
 
 
 @pytest.fixture
 async def sender(committing_engine: AsyncEngine, bot: Bot) -> Sender:
     return telegram_sender(bot, create_sessionmaker(committing_engine), make_i18n(), "ru")
-
-
-def _delivery(engine: AsyncEngine, send: queue.SendFn, **kwargs: object) -> Delivery:
-    return Delivery(
-        engine,
-        send,
-        limiter=LocalRateLimiter(1000),
-        gate=LocalChatGate(spacing=0),
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 async def _fan_out(engine: AsyncEngine, settings: Settings = SETTINGS) -> int:
@@ -158,7 +83,7 @@ async def test_a_mark_inserted_with_bare_sql_reaches_every_linked_person(
     )
     try:
         await asyncio.sleep(0.2)  # listening
-        await _mark(committing_engine, family, "5", kind=family.control)
+        await write_mark(committing_engine, family, "5", kind=family.control)
         await fake_api.wait_for("sendMessage", 3, timeout=10)
     finally:
         stop.set()
@@ -183,7 +108,7 @@ async def test_a_mark_inserted_with_bare_sql_reaches_every_linked_person(
 async def test_low_marks_are_flagged_and_old_marks_are_not_sent(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
-    await _mark(committing_engine, family, "2")
+    await write_mark(committing_engine, family, "2")
     async with committing_engine.begin() as connection:
         # Linked after that mark: the new account hears only what comes later.
         await connection.execute(
@@ -199,12 +124,12 @@ async def test_low_marks_are_flagged_and_old_marks_are_not_sent(
         await connection.execute(
             text("UPDATE tg_accounts SET low_mark_threshold = 3 WHERE id = :a"), {"a": MOTHER}
         )
-    await _mark(committing_engine, family, "3")
+    await write_mark(committing_engine, family, "3")
     await _fan_out(committing_engine)
     async with committing_engine.connect() as connection:
         queued = (await connection.execute(text("SELECT count(*) FROM notifications"))).scalar()
     assert queued == 3 + 4
-    await _delivery(committing_engine, sender).run_once()
+    await fast_delivery(committing_engine, sender).run_once()
     mother = _texts(fake_api, MOTHER)
     assert mother[0].startswith("⚠️ 📘 Миша Иванов — Алгебра: <b>2</b>")
     # Her threshold is 3; the father's is the default 2.
@@ -218,14 +143,14 @@ async def test_quiet_hours_hold_messages_until_morning(
 ) -> None:
     # 22:30 in Moscow: inside the default 21:00–08:00.
     with time_machine.travel(datetime(2026, 11, 23, 19, 30, tzinfo=UTC), tick=False):
-        await _mark(committing_engine, family, "4")
+        await write_mark(committing_engine, family, "4")
         await _fan_out(committing_engine)
-        assert await _delivery(committing_engine, sender).run_once() == 0
+        assert await fast_delivery(committing_engine, sender).run_once() == 0
     assert fake_api.sent_messages() == []
     with time_machine.travel(datetime(2026, 11, 24, 4, 59, tzinfo=UTC), tick=False):
-        assert await _delivery(committing_engine, sender).run_once() == 0
+        assert await fast_delivery(committing_engine, sender).run_once() == 0
     with time_machine.travel(datetime(2026, 11, 24, 5, 0, 1, tzinfo=UTC), tick=False):
-        assert await _delivery(committing_engine, sender).run_once() == 3
+        assert await fast_delivery(committing_engine, sender).run_once() == 3
     assert len(fake_api.sent_messages()) == 3
 
 
@@ -234,26 +159,26 @@ async def test_a_mark_corrected_before_it_went_out_is_sent_once_with_the_latest_
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
     held = Settings(default_locale="ru", notify_hold_seconds=30)
-    first = await _mark(committing_engine, family, "2")
+    first = await write_mark(committing_engine, family, "2")
     await _fan_out(committing_engine, held)
-    second = await _mark(committing_engine, family, "3", replaces=first, reason="пересдал")
+    second = await write_mark(committing_engine, family, "3", replaces=first, reason="пересдал")
     await _fan_out(committing_engine, held)
     # A second mark, removed within the hold: the family never hears of it.
-    other = await _mark(committing_engine, family, "4")
+    other = await write_mark(committing_engine, family, "4")
     await _fan_out(committing_engine, held)
-    await _mark(committing_engine, family, None, replaces=other, reason="ошибка")
+    await write_mark(committing_engine, family, None, replaces=other, reason="ошибка")
     await _fan_out(committing_engine, held)
-    assert await _delivery(committing_engine, sender).run_once() == 0
+    assert await fast_delivery(committing_engine, sender).run_once() == 0
     with time_machine.travel(datetime(2026, 11, 23, 9, 0, 31, tzinfo=UTC), tick=False):
-        await _delivery(committing_engine, sender).run_once()
+        await fast_delivery(committing_engine, sender).run_once()
     assert _texts(fake_api, MOTHER) == [
         "📘 Миша Иванов — Алгебра: <b>3</b> (устный ответ, пн, 23 нояб.)"
     ]
     # Corrected again after it was sent: now the family is told, with the value they saw.
-    await _mark(committing_engine, family, "4", replaces=second, reason="апелляция")
+    await write_mark(committing_engine, family, "4", replaces=second, reason="апелляция")
     await _fan_out(committing_engine, held)
     with time_machine.travel(datetime(2026, 11, 23, 9, 2, tzinfo=UTC), tick=False):
-        await _delivery(committing_engine, sender).run_once()
+        await fast_delivery(committing_engine, sender).run_once()
     assert _texts(fake_api, MOTHER)[1] == (
         "✎ Миша Иванов — Алгебра: отметка за пн, 23 нояб. (устный ответ) исправлена: "
         "3 → <b>4</b>. Причина: апелляция"
@@ -295,7 +220,7 @@ async def test_final_grades_of_a_period_arrive_as_one_message_per_child(
             {"s": family.student_id, "p": period, "school": school},
         )
     await _fan_out(committing_engine)
-    await _delivery(committing_engine, sender).run_once()
+    await fast_delivery(committing_engine, sender).run_once()
     assert _texts(fake_api, MOTHER) == [
         "🏁 Миша Иванов: итоговые отметки, 2-я четверть\n"
         "• Алгебра: <b>5</b>\n• Физика: <b>5</b>\n• Химия: <b>4</b>"
@@ -308,9 +233,9 @@ async def test_429_makes_the_bot_wait_then_send(
 ) -> None:
     fake_api.fail(MOTHER, "sendMessage", status=429, retry_after=1)
     limiter = LocalRateLimiter(1000)
-    engine = _delivery(committing_engine, sender)
+    engine = fast_delivery(committing_engine, sender)
     engine.limiter = limiter
-    await _mark(committing_engine, family, "5")
+    await write_mark(committing_engine, family, "5")
     await _fan_out(committing_engine)
     await engine.run_once()
     assert [
@@ -327,10 +252,10 @@ async def test_403_marks_the_account_inactive_and_cancels_what_waits(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
     fake_api.fail(FATHER, "sendMessage", status=403, description="Forbidden: bot was blocked")
-    await _mark(committing_engine, family, "5")
-    await _mark(committing_engine, family, "4")
+    await write_mark(committing_engine, family, "5")
+    await write_mark(committing_engine, family, "4")
     await _fan_out(committing_engine)
-    engine = _delivery(committing_engine, sender, concurrency=1)
+    engine = fast_delivery(committing_engine, sender, concurrency=1)
     await engine.run_once()
     async with committing_engine.connect() as connection:
         active = (
@@ -348,7 +273,7 @@ async def test_403_marks_the_account_inactive_and_cancels_what_waits(
     assert _texts(fake_api, FATHER) == []
     assert len(_texts(fake_api, MOTHER)) == 2
     # Nothing new is queued for an inactive account.
-    await _mark(committing_engine, family, "3")
+    await write_mark(committing_engine, family, "3")
     await _fan_out(committing_engine)
     async with committing_engine.connect() as connection:
         count = (
@@ -363,10 +288,10 @@ async def test_5xx_backs_off_then_parks_the_message_as_dead(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
     fake_api.fail(SON, "sendMessage", status=502, description="Bad Gateway", times=None)
-    engine = _delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=10))
+    engine = fast_delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=10))
     start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
-        await _mark(committing_engine, family, "5")
+        await write_mark(committing_engine, family, "5")
         await _fan_out(committing_engine)
         await engine.run_once()
     dues = []
@@ -407,7 +332,8 @@ async def test_two_workers_racing_never_send_twice(
             text(
                 "INSERT INTO notifications (account_id, chat_id, student_id, category,"
                 " dedup_key, payload, not_before)"
-                " SELECT :a, :a, :s, 'marks', 'test:' || n, '{}'::jsonb, :due"
+                " SELECT :a, :a, :s, 'marks', 'test:' || n,"
+                """ '{"kind": "mark", "mark_id": 1}'::jsonb, :due"""
                 " FROM generate_series(1, 300) n"
             ),
             {"a": MOTHER, "s": family.student_id, "due": datetime.now(UTC) - timedelta(seconds=1)},
@@ -418,7 +344,7 @@ async def test_two_workers_racing_never_send_twice(
         await asyncio.sleep(0)
         seen.append(message.id)
 
-    workers = [_delivery(committing_engine, record, batch=7) for _ in range(2)]
+    workers = [fast_delivery(committing_engine, record, batch=7) for _ in range(2)]
 
     async def drain(worker: Delivery) -> None:
         while await worker.run_once():
@@ -461,7 +387,7 @@ async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
         )
     monday_noon = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     with time_machine.travel(monday_noon, tick=False):
-        await _mark(committing_engine, family, "5")
+        await write_mark(committing_engine, family, "5")
         async with committing_engine.begin() as connection:
             await connection.execute(
                 text(
@@ -471,14 +397,14 @@ async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
                 {"l": family.lesson_id},
             )
         await _fan_out(committing_engine)
-        await _delivery(committing_engine, sender).run_once()
+        await fast_delivery(committing_engine, sender).run_once()
     # The father and the son hear of the mark at once; the mother waits for her digest.
     assert _texts(fake_api, MOTHER) == []
     assert len(_texts(fake_api, FATHER)) == 1 and len(_texts(fake_api, SON)) == 1
     with time_machine.travel(datetime(2026, 11, 23, 15, 59, tzinfo=UTC), tick=False):
-        assert await _delivery(committing_engine, sender).run_once() == 0
+        assert await fast_delivery(committing_engine, sender).run_once() == 0
     with time_machine.travel(datetime(2026, 11, 23, 16, 0, 1, tzinfo=UTC), tick=False):
-        assert await _delivery(committing_engine, sender).run_once() == 2
+        assert await fast_delivery(committing_engine, sender).run_once() == 2
     assert _texts(fake_api, MOTHER) == [
         "🌙 Вечерняя сводка\n\n📘 Миша Иванов — Алгебра: <b>5</b> (устный ответ, пн, 23 нояб.)"
     ]
@@ -492,7 +418,7 @@ async def test_evening_digest_and_weekly_digest_are_composed_when_sent(
         assert await digests.schedule_weekly(connection, now=sunday) == 3
         assert await digests.schedule_weekly(connection, now=sunday + timedelta(hours=1)) == 0
     with time_machine.travel(sunday, tick=False):
-        assert await _delivery(committing_engine, sender).run_once() == 3
+        assert await fast_delivery(committing_engine, sender).run_once() == 3
     weekly = _texts(fake_api, MOTHER)[-1]
     assert weekly.startswith("📅 Итоги недели пн, 23 нояб. – вс, 29 нояб.")
     assert "👤 <b>Миша Иванов</b>\nОтметки: Алгебра 5" in weekly
@@ -524,14 +450,14 @@ async def test_blocking_and_unblocking_the_bot_through_updates(
     from aiogram.types import Update
 
     from bot.dispatcher import create_dispatcher
-    from tests.conftest import CODE_SECRET
+    from tests.fixtures.bot import CODE_SECRET
 
     dispatcher = create_dispatcher(
         sessionmaker=create_sessionmaker(committing_engine),
         i18n=make_i18n(),
         code_secret=CODE_SECRET,
     )
-    await _mark(committing_engine, family, "5")
+    await write_mark(committing_engine, family, "5")
     await _fan_out(committing_engine)
 
     def member(status: str) -> dict[str, object]:

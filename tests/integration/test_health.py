@@ -25,12 +25,11 @@ import bot.app
 from bot.app import ProcessFailed, run_bot, run_worker
 from bot.cli.common import CommandError
 from bot.cli.run import cmd_run
-from bot.fake_api import FakeBotAPI
 from bot.health import health_app, start_health_server
 from bot.settings import Settings
+from bot.testing.fake_api import FakeBotAPI
 from services.health import REGISTRY
-from tests.conftest import TEST_TOKEN
-from tests.test_webhook import help_update
+from tests.fixtures.bot import TEST_TOKEN, help_update
 
 MAX_DUE_AGE = 300.0
 

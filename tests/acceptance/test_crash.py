@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.fake_api import FakeBotAPI
-from tests.conftest import TEST_TOKEN
-from tests.test_notifications import Family, _mark
+from bot.testing.fake_api import FakeBotAPI
+from tests.fixtures.bot import TEST_TOKEN
+from tests.fixtures.notifications import write_mark
+from tests.fixtures.schools import Family
 
 CONCURRENCY = 4
 PARENTS = 100
@@ -93,7 +94,7 @@ async def test_kill_minus_nine_mid_batch_then_restart_delivers_everything(
         process = await _worker(database_url, api.url, tmp_path)
         try:
             for value in ("5", "4"):
-                await _mark(committing_engine, family, value)
+                await write_mark(committing_engine, family, value)
             expected = 2 * (PARENTS + 3)
             await api.wait_for("sendMessage", 40, timeout=60)
             process.send_signal(signal.SIGKILL)

@@ -13,7 +13,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -27,23 +27,25 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notifications
-from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.notifications import run_notifications
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.supervisor import Policy, SupervisorGaveUp, supervise
+from bot.testing.fake_api import FakeBotAPI
 from services.db.session import asyncpg_dsn, create_engine, create_sessionmaker
 from services.health import REGISTRY, Registry
 from services.notifications import changes, limits, queue, transport, worker
 from services.notifications.leadership import Leadership
 from services.notifications.limits import LocalChatGate, LocalRateLimiter, RedisRateLimiter
+from services.notifications.payloads import DeputyWeek, MarkChange, NewHomework
 from services.notifications.queue import Outgoing
 from services.notifications.sender import Sender
 from services.notifications.telegram import TelegramTransport
 from services.notifications.transport import Composed
 from services.notifications.worker import Delivery, Retry
-from tests.test_notifications import FATHER, MOTHER, SON, Family, _delivery, _mark
+from tests.fixtures.notifications import fast_delivery, write_mark
+from tests.fixtures.schools import FATHER, MOTHER, SON, Family
 
 FAST = Policy(base=0.01, cap=0.05, max_failures=5, window=60)
 
@@ -64,7 +66,8 @@ async def _accounts(engine: AsyncEngine, ids: list[int]) -> None:
 
 
 async def _queue(engine: AsyncEngine, rows: list[tuple[int, dict[str, Any]]]) -> list[int]:
-    """Due messages (account, payload), in this order; their ids."""
+    """Due messages (account, payload), in this order; their ids. An empty payload stands for
+    any message: a mark's."""
     due = datetime.now(UTC) - timedelta(seconds=1)
     ids = []
     async with engine.begin() as connection:
@@ -80,7 +83,7 @@ async def _queue(engine: AsyncEngine, rows: list[tuple[int, dict[str, Any]]]) ->
                         {
                             "a": account,
                             "key": f"faults:{n}",
-                            "payload": json.dumps(payload),
+                            "payload": json.dumps(payload or {"kind": "mark", "mark_id": 1}),
                             "due": due,
                         },
                     )
@@ -141,16 +144,15 @@ def _url(engine: AsyncEngine) -> str:
 
 class _MadeUpTexts(Sender):
     """The real sender over the fake Bot API, with made-up texts: a document for the
-    deputy's weekly report, a bug in the text of a 'broken' message."""
+    deputy's weekly report, a bug in the text of a homework message (the 'broken' one)."""
 
     async def prepare(self, messages: list[Outgoing]) -> None:
         pass
 
     async def compose(self, message: Outgoing) -> Composed:
-        kind = message.payload.get("kind")
-        if kind == "broken":
+        if isinstance(message.payload, NewHomework):
             raise ValueError("a bug in the text for Иванов Миша")
-        if kind == "deputy_week":
+        if isinstance(message.payload, DeputyWeek):
             return Composed("Итоги недели", document=("week.xlsx", b"PK\x03\x04 not a real one"))
         return Composed(f"message {message.id}")
 
@@ -162,7 +164,13 @@ async def test_unknown_answers_and_a_failing_text_end_dead_while_the_others_go(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await _accounts(committing_engine, [301, 302, 303, 304, 305])
-    document, plain, broken = {"kind": "deputy_week"}, {"kind": "text"}, {"kind": "broken"}
+    week = DeputyWeek(
+        start=date(2026, 11, 23), end=date(2026, 11, 29), school_id=1, teachers=(), overdue=()
+    )
+    document, plain, broken = (
+        payload.model_dump(mode="json")
+        for payload in (week, MarkChange(mark_id=1), NewHomework(homework_id=1))
+    )
     ids = await _queue(
         committing_engine,
         [
@@ -185,7 +193,7 @@ async def test_unknown_answers_and_a_failing_text_end_dead_while_the_others_go(
         create_sessionmaker(committing_engine),
         lambda content: Composed(""),
     )
-    worker = _delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=0))
+    worker = fast_delivery(committing_engine, sender, retry=Retry(max_attempts=3, base=0))
     with caplog.at_level(logging.INFO, logger="services.notifications.worker"):
         await _drain(worker)
 
@@ -385,7 +393,7 @@ async def test_run_notifications_restarts_the_consumer_the_sender_and_the_schedu
             return len(schedulers) >= 2 and REGISTRY.tasks.get("scheduler") is True
 
         await _until(rescheduled)
-        await _mark(committing_engine, family, "5")
+        await write_mark(committing_engine, family, "5")
 
         async def delivered() -> bool:
             return all(
@@ -566,7 +574,7 @@ async def test_outcomes_are_kept_until_the_database_is_back_and_nothing_goes_twi
         await asyncio.sleep(0)
         sent.append(message.id)
 
-    worker = _delivery(committing_engine, send, concurrency=4, record_backoff=0.01)
+    worker = fast_delivery(committing_engine, send, concurrency=4, record_backoff=0.01)
     update = worker._update
     outage = 5
 
@@ -671,7 +679,7 @@ async def test_after_a_429_the_probe_goes_first_and_the_rest_after_it(
         finally:
             events.append(("end", message.id))
 
-    worker = _delivery(committing_engine, send, concurrency=4)
+    worker = fast_delivery(committing_engine, send, concurrency=4)
 
     async def all_sent() -> bool:
         await worker.run_once()
@@ -758,7 +766,7 @@ async def test_a_text_that_needs_the_database_while_it_is_away_waits_without_an_
             raise ConnectionRefusedError("composing: the database is away")
         sent.append(message.id)
 
-    worker = _delivery(committing_engine, send)
+    worker = fast_delivery(committing_engine, send)
 
     async def database_alive() -> bool:
         return not away
@@ -778,9 +786,9 @@ async def test_a_text_that_needs_the_database_while_it_is_away_waits_without_an_
 async def test_an_event_that_cannot_be_handled_is_set_aside_and_the_others_go_on(
     committing_engine: AsyncEngine, family: Family
 ) -> None:
-    first = await _mark(committing_engine, family, "5")
-    poison = await _mark(committing_engine, family, "4")
-    third = await _mark(committing_engine, family, "3")
+    first = await write_mark(committing_engine, family, "5")
+    poison = await write_mark(committing_engine, family, "4")
+    third = await write_mark(committing_engine, family, "3")
     handled: list[int] = []
 
     async def handler(connection: Any, events: list[changes.JournalEvent]) -> None:

@@ -3,113 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.testing.chat import Chat, joined
 from services import linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.chat import Chat, joined
-from tests.conftest import CODE_SECRET
-from tests.factories import (
-    MiniSchool,
-    add_class,
-    add_guardian,
-    add_staff,
-    add_student,
-    mini_school,
-)
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class World:
-    school: MiniSchool
-    mother: int  # guardian of Миша (7Б) and Аня (3А)
-    anya: int
-    other_guardian: int  # another family
-    other_child: int
-    no_consent_child: int
-    no_consent_guardian: int
-    teacher: int
-    class_teacher: int  # of 7Б
-
-
-@pytest.fixture
-async def world(session: AsyncSession) -> World:
-    school = await mini_school(session)
-    class_3a = await add_class(session, school, 3, "А")
-    anya = await add_student(
-        session, school, class_id=class_3a, first_name="Аня", guardian_id=school.guardian_id
-    )
-    other_guardian = await add_guardian(session, first_name="Пётр", last_name="Сидоров")
-    other_child = await add_student(
-        session,
-        school,
-        class_id=school.class_id,
-        first_name="Петя",
-        last_name="Сидоров",
-        guardian_id=other_guardian,
-    )
-    no_consent_guardian = await add_guardian(session, first_name="Нина", last_name="Орлова")
-    no_consent_child = await add_student(
-        session,
-        school,
-        class_id=class_3a,
-        first_name="Оля",
-        last_name="Орлова",
-        guardian_id=no_consent_guardian,
-        consent=False,
-    )
-    class_teacher = await add_staff(
-        session,
-        school,
-        first_name="Вера",
-        last_name="Кузнецова",
-        roles=("subject_teacher", "class_teacher"),
-        class_id=school.class_id,
-    )
-    await session.commit()
-    return World(
-        school,
-        school.guardian_id,
-        anya,
-        other_guardian,
-        other_child,
-        no_consent_child,
-        no_consent_guardian,
-        school.teacher_id,
-        class_teacher,
-    )
-
-
-async def issue(
-    session: AsyncSession,
-    person: PersonId,
-    *,
-    now: datetime = NOW,
-    ttl: timedelta = linking.DEFAULT_TTL,
-) -> str:
-    [issued] = await linking.issue_for_person(
-        session, person=person, secret=CODE_SECRET, now=now, ttl=ttl
-    )
-    await session.commit()
-    return issued.code
-
-
-async def links_of(session: AsyncSession, account_id: int) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(m.AccountLink)
-        .where(m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None))
-    )
-    return int(count or 0)
+from tests.fixtures.bot import CODE_SECRET
+from tests.fixtures.linking import NOW, issue, links_of
+from tests.fixtures.schools import World
 
 
 @time_machine.travel(NOW, tick=False)

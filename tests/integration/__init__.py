@@ -1,0 +1,1 @@
+"""Services, the queue and the endpoints against a real PostgreSQL."""

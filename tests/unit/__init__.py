@@ -1,0 +1,1 @@
+"""Pure functions and in-process fakes: no database."""
