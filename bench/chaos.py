@@ -36,7 +36,7 @@ from urllib.parse import quote
 import asyncpg
 
 from bench.notify import link_everyone
-from bot.fake_api import FakeBotAPI, Request
+from bot.testing.fake_api import FakeBotAPI, Request
 from services import demo
 from services.db import migrate
 from services.db.session import asyncpg_dsn, create_engine

@@ -31,7 +31,7 @@ import asyncpg
 
 from bench.common import create_database, drop_database, server_url, summary
 from bench.queries import ensure_database
-from bot.fake_api import FakeBotAPI
+from bot.testing.fake_api import FakeBotAPI
 from services import demo
 from services.db import migrate
 from services.db.session import asyncpg_dsn, create_engine, with_database

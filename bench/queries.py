@@ -30,9 +30,9 @@ from bench.common import create_database, server_url, summary
 from bot.app import create_bot
 from bot.cli.common import ProgressBar
 from bot.dispatcher import create_dispatcher
-from bot.fake_api import FakeBotAPI
 from bot.i18n import make_i18n
 from bot.settings import Settings
+from bot.testing.fake_api import FakeBotAPI
 from handlers.callbacks import MarksCb, MarksView
 from services import demo
 from services.db import migrate

@@ -18,7 +18,6 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dispatcher import create_dispatcher
 from bot.health import start_health_server
@@ -28,7 +27,7 @@ from bot.notifications import run_notifications
 from bot.settings import Settings
 from bot.webhook import WebhookHandler, webhook_app
 from services.db import migrate
-from services.db.session import create_engine, create_sessionmaker
+from services.db.session import Engine, create_engine, create_sessionmaker
 from services.health import REGISTRY
 from services.updates import DatabaseHandledUpdates, HandledUpdates, RedisHandledUpdates
 
@@ -108,7 +107,7 @@ def _signals_set(stop: asyncio.Event) -> Iterator[None]:
 
 
 def _handled_updates(
-    settings: Settings, engine: AsyncEngine, *, bot_id: int
+    settings: Settings, engine: Engine, *, bot_id: int
 ) -> tuple[HandledUpdates, Any]:
     """Where webhook processes share the updates they took on: Redis when set, else the DB.
 

@@ -18,10 +18,10 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from services import metrics, probes
+from services.db.session import Engine
 from services.health import REGISTRY, Registry
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Readiness:
     checks: dict[str, str]
 
 
-async def _queue_state(engine: AsyncEngine, now: datetime) -> probes.QueueState:
+async def _queue_state(engine: Engine, now: datetime) -> probes.QueueState:
     async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
         return await probes.queue_state(engine, now=now)
 
@@ -77,7 +77,7 @@ def _tasks_check(registry: Registry) -> str:
 
 
 async def readiness(
-    engine: AsyncEngine,
+    engine: Engine,
     *,
     max_due_age_seconds: float,
     now: datetime | None = None,
@@ -99,7 +99,7 @@ async def readiness(
     return Readiness(all(value == "ok" for value in checks.values()), checks)
 
 
-async def refresh_gauges(engine: AsyncEngine, *, now: datetime | None = None) -> None:
+async def refresh_gauges(engine: Engine, *, now: datetime | None = None) -> None:
     """Queue depth, due count, oldest due age and outbox lag, read now from the database."""
     try:
         state = await _queue_state(engine, now or datetime.now(UTC))
@@ -121,7 +121,7 @@ async def refresh_gauges(engine: AsyncEngine, *, now: datetime | None = None) ->
     metrics.OUTBOX_LAG_SECONDS.set(state.outbox_lag_seconds)
 
 
-def health_app(engine: AsyncEngine, *, max_due_age_seconds: float) -> web.Application:
+def health_app(engine: Engine, *, max_due_age_seconds: float) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
@@ -142,7 +142,7 @@ def health_app(engine: AsyncEngine, *, max_due_age_seconds: float) -> web.Applic
     return app
 
 
-async def start_health_server(engine: AsyncEngine, settings: Settings) -> web.AppRunner | None:
+async def start_health_server(engine: Engine, settings: Settings) -> web.AppRunner | None:
     """Listen on HEALTH_HOST:HEALTH_PORT (port 0: no server); the caller cleans the runner up.
 
     A port already taken (a bot and a worker on one host, both on the default) is a warning,

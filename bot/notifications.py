@@ -23,13 +23,12 @@ from apscheduler.events import (
     SchedulerEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.scheduler import Jobs, start_scheduler
 from bot.settings import Settings
 from bot.supervisor import Policy, supervise
 from handlers.pushes import PushRenderer
-from services.db.session import SessionFactory, create_engine, create_sessionmaker
+from services.db.session import Engine, SessionFactory, create_engine, create_sessionmaker
 from services.notifications import changes, fanout, limits, queue, worker
 from services.notifications.leadership import Leadership
 from services.notifications.sender import Sender
@@ -44,7 +43,7 @@ def telegram_sender(
 
 
 async def run_notifications(
-    engine: AsyncEngine,
+    engine: Engine,
     database_url: str,
     *,
     bot: Bot,

@@ -1,11 +1,10 @@
-"""Scheduled work: teachers' reminders, weekly summaries, families' weekly digest.
+"""Scheduled work wired to APScheduler: teachers' reminders, weekly summaries, families' weekly
+digest and the daily retention run.
 
 APScheduler 3.11 runs one job in every process, once a minute; only the holder of a PostgreSQL
 advisory lock does anything, and another process takes the lock over when the holder dies
-(its connection closes). Every run has a key, written in `scheduler_runs` in the same
-transaction as the messages it queues: a restart, a retry or a second leader finds the key and
-does nothing, so nothing is sent twice. Times are each school's own (SPEC §4). Once a day,
-from 03:00 in the default zone, the leader also deletes old bookkeeping (services/retention.py).
+(its connection closes). What is due when, and the run keys that make each run happen once,
+are services/scheduling.py's.
 """
 
 from __future__ import annotations
@@ -13,53 +12,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.settings import Settings
-from services import reminders, reports, retention
+from services import retention, scheduling
+from services.db.session import Engine
 from services.metrics import SCHEDULER_FAILURES, SCHEDULER_RUNS
-from services.notifications import digests, fanout, leadership
-from services.reminders import Run, SchoolRules
+from services.notifications import leadership
+from services.reminders import SchoolRules
+from services.scheduling import DATABASE_DOWN, RETENTION_JOB
 from services.zones import DEFAULT_TIMEZONE
+
+__all__ = ["RETENTION_JOB", "Jobs", "Outcome", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 
-Work = Callable[[AsyncConnection], Awaitable[int]]
-
 SCHEDULER_LOCK = 0x6A62_7363  # "jbsc": a lock of its own, apart from the sender's
 
-# done_at is the pass's `now` (Python's clock), the moment retention measures ages from.
-_CLAIM_RUN = text(
-    "INSERT INTO scheduler_runs (job, run_key, done_at) VALUES (:job, :key, :now)"
-    " ON CONFLICT DO NOTHING RETURNING job"
-)
-
-_RUN_DONE = text(
-    "SELECT EXISTS (SELECT 1 FROM scheduler_runs WHERE job = :job AND run_key = :key)"
-)
-
-RETENTION_JOB = "retention"
-# Deletes start at night, when little else runs; a day whose night was missed catches up later.
-RETENTION_FROM = time(3, 0)
 # Batches per tick: a large backlog is worked off over several minutes, while reminders and
 # digests still run every minute; the day's key is written only when nothing old is left.
 RETENTION_BATCHES_PER_TICK = 40
 
 _EVENTS_DAYS: int = Settings.model_fields["retention_events_days"].default
 _NOTIFICATIONS_DAYS: int = Settings.model_fields["retention_notifications_days"].default
-
-_SCHOOL_DAY = text(
-    "SELECT EXISTS (SELECT 1 FROM lessons WHERE school_id = :school AND date = :day)"
-)
 
 
 @dataclass
@@ -78,7 +57,7 @@ class Jobs:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Engine,
         database_url: str,
         *,
         default_zone: str = DEFAULT_TIMEZONE,
@@ -106,30 +85,25 @@ class Jobs:
         now = now or datetime.now(UTC)
         outcome = Outcome([], 0)
         try:
-            async with self.engine.begin() as connection:
-                # Families' Sunday digest; its own key per account and week.
-                if await digests.schedule_weekly(
-                    connection, now=now, default_zone=self.default_zone
-                ):
-                    outcome.queued += 1
-            if outcome.queued:
+            if await scheduling.schedule_digests(
+                self.engine, now=now, default_zone=self.default_zone
+            ):
+                outcome.queued += 1
                 SCHEDULER_RUNS.labels(job="weekly_digest").inc()
-            async with self.engine.connect() as connection:
-                schools = await reminders.schools(connection, default_zone=self.default_zone)
+            schools = await scheduling.schools(self.engine, default_zone=self.default_zone)
             for school in schools:
                 try:
                     await self._school(school, now, outcome)
-                except (OSError, DBAPIError):
+                except DATABASE_DOWN:
                     raise
                 except Exception:
                     # One school's trouble must not stop the others' reminders.
                     SCHEDULER_FAILURES.inc()
                     log.exception("scheduler: school %s failed", school.id)
             if outcome.queued:
-                async with self.engine.begin() as connection:
-                    await connection.execute(fanout.WAKE_SENDERS)
+                await scheduling.wake_senders(self.engine)
             await self._retention(now, outcome)
-        except (OSError, DBAPIError) as exc:
+        except DATABASE_DOWN as exc:
             SCHEDULER_FAILURES.inc()
             log.warning("scheduler: database unavailable (%s)", type(exc).__name__)
         except Exception:
@@ -138,21 +112,14 @@ class Jobs:
         return outcome
 
     async def _retention(self, now: datetime, outcome: Outcome) -> None:
-        local = now.astimezone(ZoneInfo(self.default_zone))
-        if local.time() < RETENTION_FROM:
-            return
-        key = local.date().isoformat()
-        async with self.engine.connect() as connection:
-            done = (
-                await connection.execute(_RUN_DONE, {"job": RETENTION_JOB, "key": key})
-            ).scalar_one()
-        if done:
+        key = scheduling.retention_key(now, self.default_zone)
+        if key is None or await scheduling.has_run(self.engine, RETENTION_JOB, key):
             return
         try:
             pruned = await retention.prune(
                 self.engine, now=now, ages=self.ages, max_batches=RETENTION_BATCHES_PER_TICK
             )
-        except (OSError, DBAPIError):
+        except DATABASE_DOWN:
             raise
         except Exception:
             SCHEDULER_FAILURES.inc()
@@ -170,66 +137,15 @@ class Jobs:
             return
         # Deleting again is harmless, so the key is written after the work: a run cut short
         # by a crash or a restart is simply done again.
-        async with self.engine.begin() as connection:
-            await connection.execute(_CLAIM_RUN, {"job": RETENTION_JOB, "key": key, "now": now})
+        await scheduling.record_run(self.engine, RETENTION_JOB, key, now)
         SCHEDULER_RUNS.labels(job=RETENTION_JOB).inc()
 
     async def _school(self, school: SchoolRules, now: datetime, outcome: Outcome) -> None:
-        local = now.astimezone(school.zone)
-        profile = school.profile
-        due: list[tuple[str, Work]] = []
-        # A run missed while no process was up happens late, but only in its own part of
-        # the day: no "morning" summary in the evening.
-        if profile.morning_summary <= local.time() < profile.evening_reminder:
-            due.append((Run.MORNING.value, self._reminders(school, Run.MORNING, now)))
-        if local.time() >= profile.evening_reminder:
-            due.append((Run.EVENING.value, self._reminders(school, Run.EVENING, now)))
-        hourly = any(
-            rule.hours is not None
-            for rule in (profile.topic_due, profile.attendance_due, profile.homework_due)
-        )
-        if hourly and local.minute % 15 == 0:
-            # Deadlines an hour or two after the lessons pass long before the evening.
-            due.append((Run.SOON.value, self._reminders(school, Run.SOON, now)))
-        if local.weekday() == profile.weekly_report_day and local.time() >= (
-            profile.weekly_report_time
-        ):
-            due.append(("weekly_reports", self._weekly(school, now)))
-        for job, work in due:
-            key = f"{school.id}:{local.date().isoformat()}"
-            if job == Run.SOON.value:
-                key += f"T{local:%H:%M}"
-            async with self.engine.begin() as connection:
-                claimed = (
-                    await connection.execute(_CLAIM_RUN, {"job": job, "key": key, "now": now})
-                ).first()
-                if claimed is None:
-                    continue  # this run has happened, here or in another process
-                queued = await work(connection)
-            outcome.runs.append(f"{job}:{key}")
-            outcome.queued += queued
-            SCHEDULER_RUNS.labels(job=job).inc()
-            log.info("scheduler: %s for school %s queued %s", job, school.id, queued)
-
-    def _reminders(self, school: SchoolRules, run: Run, now: datetime) -> Work:
-        async def work(connection: AsyncConnection) -> int:
-            if run is Run.MORNING:
-                # No morning summary on a day without lessons: weekends and holidays.
-                day = now.astimezone(school.zone).date()
-                if not (
-                    await connection.execute(_SCHOOL_DAY, {"school": school.id, "day": day})
-                ).scalar_one():
-                    return 0
-            planned = await reminders.queue_reminders(connection, school, run, now)
-            return planned.messages
-
-        return work
-
-    def _weekly(self, school: SchoolRules, now: datetime) -> Work:
-        async def work(connection: AsyncConnection) -> int:
-            return await reports.queue_weekly_reports(connection, school, now)
-
-        return work
+        async for run in scheduling.run_due(self.engine, school, now):
+            outcome.runs.append(f"{run.job}:{run.key}")
+            outcome.queued += run.queued
+            SCHEDULER_RUNS.labels(job=run.job).inc()
+            log.info("scheduler: %s for school %s queued %s", run.job, school.id, run.queued)
 
     async def close(self) -> None:
         """Let a pass under way finish (each run commits on its own), then step down."""

@@ -73,7 +73,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
     """The offline chat, reading lines from standard input and printing the transcript."""
     from bot import demo as demo_ui
-    from services.sandbox import Role
+    from services.demo.sandbox import Role
 
     url = database_url(settings)
     if await _database_is_empty(settings, url):

@@ -1,4 +1,4 @@
-"""Data for the demo school: curriculum hours, kinds of work, topics, names."""
+"""The demo school's data tables: curriculum hours, kinds of work, topics, homework, names."""
 
 from __future__ import annotations
 

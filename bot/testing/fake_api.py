@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import json
 import re
 import time
 from collections import deque
@@ -15,7 +14,19 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
+
+from bot.testing import updates
+from bot.testing.wire import (
+    Failure,
+    Request,
+    UploadedFile,
+    error,
+    failure_response,
+    read_params,
+)
+
+__all__ = ["FakeBotAPI", "Request", "UploadedFile"]
 
 _TOKEN_RE = re.compile(r"^\d+:[\w-]{20,}$")
 _BOT_USER = {
@@ -26,49 +37,9 @@ _BOT_USER = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class UploadedFile:
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    token: str
-    params: dict[str, Any]
-    at: float
-    failed_with: int | None = None
-    # What the server answered (filled in once answered): the sent message, for instance.
-    answer: list[Any] = field(default_factory=list)
-
-
-@dataclass
-class _Failure:
-    chat_id: int | None
-    method: str | None
-    status: int
-    description: str | None
-    retry_after: int | None
-    times: int | None
-
-
 @dataclass
 class _Chat:
     message_ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
-
-
-def _decode(value: str) -> Any:
-    """aiogram sends complex fields as JSON strings and scalars as plain text."""
-    if value and value[0] in "[{":
-        with contextlib.suppress(ValueError):
-            return json.loads(value)
-    if re.fullmatch(r"-?\d+", value):
-        return int(value)
-    if value in {"true", "false"}:
-        return value == "true"
-    return value
 
 
 class FakeBotAPI:
@@ -89,7 +60,7 @@ class FakeBotAPI:
         self.latency = latency
         self.bot_user = dict(bot_user or _BOT_USER)
         self.requests: list[Request] = []
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._chats: dict[int, _Chat] = {}
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
@@ -185,7 +156,7 @@ class FakeBotAPI:
         retry_after: int | None = None,
         times: int | None = 1,
     ) -> None:
-        self._failures.append(_Failure(chat_id, method, status, description, retry_after, times))
+        self._failures.append(Failure(chat_id, method, status, description, retry_after, times))
 
     def clear_failures(self) -> None:
         self._failures.clear()
@@ -206,47 +177,36 @@ class FakeBotAPI:
         language_code: str = "ru",
         first_name: str = "Test",
     ) -> int:
-        user = {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": first_name,
-            "language_code": language_code,
-        }
-        chat: dict[str, Any] = {"id": user_id, "type": chat_type}
-        if chat_type == "private":
-            chat["first_name"] = first_name
-        else:
-            chat["id"] = -1000000000000 - user_id
-            chat["title"] = "Group"
-        message: dict[str, Any] = {
-            "message_id": next(self._chat(int(chat["id"])).message_ids),  # type: ignore[call-overload]
-            "date": int(time.time()),
-            "chat": chat,
-            "from": user,
-            "text": text,
-        }
-        if text.startswith("/"):
-            message["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": len(text.split(maxsplit=1)[0])}
-            ]
+        private = chat_type == "private"
+        chat = updates.chat(
+            user_id if private else -1000000000000 - user_id,
+            chat_type=chat_type,
+            name=first_name if private else "Group",
+        )
+        message = updates.message(
+            next(self._chat(int(chat["id"])).message_ids),  # type: ignore[call-overload]
+            chat=chat,
+            sender=updates.user(user_id, first_name=first_name, language_code=language_code),
+            text=text,
+        )
+        if entities := updates.command_entities(text):
+            message["entities"] = entities
         return self.push_update({"message": message})
 
     def push_callback(self, user_id: int, data: str, *, message_id: int = 1) -> int:
-        user = {"id": user_id, "is_bot": False, "first_name": "Test", "language_code": "ru"}
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": "Test"},
-            "from": self.bot_user,
-            "text": "…",
-        }
-        query = {
-            "id": str(next(self._update_ids)),
-            "from": user,
-            "chat_instance": "1",
-            "data": data,
-            "message": message,
-        }
+        message = updates.message(
+            message_id,
+            chat=updates.chat(user_id, name="Test"),
+            sender=self.bot_user,
+            text="…",
+        )
+        query = updates.callback_query(
+            str(next(self._update_ids)),
+            sender=updates.user(user_id, first_name="Test", language_code="ru"),
+            data=data,
+            message=message,
+            chat_instance="1",
+        )
         return self.push_update({"callback_query": query})
 
     # --- the server ----------------------------------------------------------------------
@@ -254,36 +214,7 @@ class FakeBotAPI:
     def _chat(self, chat_id: int) -> _Chat:
         return self._chats.setdefault(chat_id, _Chat())
 
-    async def _params(self, request: web.Request) -> dict[str, Any]:
-        params: dict[str, Any] = dict(request.query)
-        if request.content_type == "application/json":
-            body = await request.json()
-            if isinstance(body, dict):
-                params.update(body)
-            return params
-        if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                if not isinstance(part, BodyPartReader) or part.name is None:
-                    continue
-                if part.filename:
-                    data = await part.read()
-                    params[part.name] = UploadedFile(
-                        part.filename, part.headers.get("Content-Type"), bytes(data)
-                    )
-                else:
-                    params[part.name] = _decode(await part.text())
-            # aiogram names the file part and refers to it as attach://<name>.
-            for key, value in list(params.items()):
-                if isinstance(value, str) and value.startswith("attach://"):
-                    params[key] = params.pop(value.removeprefix("attach://"), value)
-            return params
-        form = await request.post()
-        for key, value in form.items():
-            params[key] = _decode(value) if isinstance(value, str) else value
-        return params
-
-    def _take_failure(self, method: str, chat_id: int | None) -> _Failure | None:
+    def _take_failure(self, method: str, chat_id: int | None) -> Failure | None:
         for failure in self._failures:
             if failure.method not in (None, method):
                 continue
@@ -304,22 +235,22 @@ class FakeBotAPI:
     async def _handle(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         method = request.match_info["method"]
-        params = await self._params(request)
+        params = await read_params(request)
         if self.latency:
             await asyncio.sleep(self.latency)
         valid = token in self.tokens if self.tokens is not None else bool(_TOKEN_RE.match(token))
         if not valid:
             await self._record(Request(method, token, params, time.time(), 401))
-            return _error(401, "Unauthorized")
+            return error(401, "Unauthorized")
         chat_id = params.get("chat_id")
         failure = self._take_failure(method, chat_id if isinstance(chat_id, int) else None)
         if failure is not None:
             await self._record(Request(method, token, params, time.time(), failure.status))
-            return _failure_response(failure)
+            return failure_response(failure)
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             await self._record(Request(method, token, params, time.time(), 404))
-            return _error(404, "Not Found: method not found")
+            return error(404, "Not Found: method not found")
         # Recorded before answering, so a long poll in getUpdates does not hide it.
         entry = Request(method, token, params, time.time())
         await self._record(entry)
@@ -328,7 +259,7 @@ class FakeBotAPI:
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:
-        return _error(404, "Not Found")
+        return error(404, "Not Found")
 
     # --- methods -------------------------------------------------------------------------
 
@@ -462,29 +393,6 @@ class FakeBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._update_pushed.wait(), remaining)
         return list(itertools.islice(self._updates, limit))
-
-
-def _error(status: int, description: str, **extra: Any) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    body.update(extra)
-    return web.json_response(body, status=status)
-
-
-def _failure_response(failure: _Failure) -> web.Response:
-    if failure.status == 429:
-        retry = failure.retry_after or 1
-        return _error(
-            429,
-            failure.description or f"Too Many Requests: retry after {retry}",
-            parameters={"retry_after": retry},
-        )
-    if failure.status == 403:
-        return _error(403, failure.description or "Forbidden: bot was blocked by the user")
-    if failure.status == 400:
-        return _error(400, failure.description or "Bad Request: chat not found")
-    if failure.status >= 500:
-        return _error(failure.status, failure.description or "Internal Server Error")
-    return _error(failure.status, failure.description or "Error")
 
 
 async def _serve(port: int) -> None:

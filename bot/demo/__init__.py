@@ -1,10 +1,11 @@
-"""`journalbot demo` and `journalbot shell`: what the evaluator sees once the demo school is
-loaded (SPEC §6)."""
+"""The demo's interactive side (SPEC §6): the start-up of `journalbot demo` and `shell` here,
+the offline chat in shell.py, what the bot sent as a terminal shows it in terminal.py; the
+demo school and the sandbox are services/demo/."""
 
 from __future__ import annotations
 
 from bot.settings import Settings
-from services.sandbox import Role
+from services.demo.sandbox import Role
 
 
 def describe_database(settings: Settings) -> str:
@@ -20,7 +21,7 @@ async def run_demo(
     chat in this terminal."""
     import sys
 
-    from services.sandbox import NotDemo
+    from services.demo.sandbox import NotDemo
 
     try:
         return await _run(settings, database_url, role=role, interactive=interactive)
@@ -41,7 +42,7 @@ async def _run(settings: Settings, database_url: str, *, role: Role, interactive
         return 0
     import logging
 
-    from bot.terminal import chat
+    from bot.demo.shell import chat
 
     # The chat is the screen: the log keeps to warnings unless asked for more.
     if logging.getLogger().level < logging.WARNING and settings.log_level == "INFO":
@@ -64,8 +65,8 @@ async def _run(settings: Settings, database_url: str, *, role: Role, interactive
 async def _print_codes(settings: Settings, database_url: str) -> None:
     """One-time codes for a demo parent, student and teacher: send one to the bot."""
     from bot.keys import code_secret
-    from services import sandbox
     from services.db.session import create_engine
+    from services.demo import sandbox
 
     engine = create_engine(database_url, pool_size=1)
     try:

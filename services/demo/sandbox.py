@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -117,6 +118,42 @@ async def cast(engine: AsyncEngine) -> Cast:
         raise LookupError("the demo school has no parent of two children with a full cast")
     guardian, children, student, teacher, class_teacher, deputy = row
     return Cast(school, guardian, tuple(children), student, teacher, class_teacher, deputy)
+
+
+async def selected_child(engine: AsyncEngine, account_id: int, children: tuple[int, ...]) -> int:
+    """The child a parent's account has on screen (the bot remembers it per account), or the
+    first of `children` when it has none of them."""
+    async with engine.connect() as connection:
+        chosen = (
+            await connection.execute(
+                text("SELECT selected_student_id FROM tg_accounts WHERE id = :a"),
+                {"a": account_id},
+            )
+        ).scalar()
+    return int(chosen) if chosen in children else children[0]
+
+
+async def school_zone(engine: AsyncEngine, school_id: int, default_zone: str) -> ZoneInfo:
+    """The school's time zone, or the default one when it names none."""
+    async with engine.connect() as connection:
+        name = (
+            await connection.execute(
+                text("SELECT timezone FROM schools WHERE id = :s"), {"s": school_id}
+            )
+        ).scalar()
+    return ZoneInfo(name or default_zone)
+
+
+async def next_school_day(engine: AsyncEngine, school_id: int, day: date) -> date:
+    """The first day from `day` on with lessons at the school; `day` itself when none is left."""
+    async with engine.connect() as connection:
+        found = (
+            await connection.execute(
+                text("SELECT min(date) FROM lessons WHERE school_id = :s AND date >= :d"),
+                {"s": school_id, "d": day},
+            )
+        ).scalar()
+    return found or day
 
 
 async def link_code(engine: AsyncEngine, person: PersonId, secret: bytes) -> str:
