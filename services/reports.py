@@ -7,19 +7,38 @@ XLSX are made when it is sent, in the recipient's language.
 
 from __future__ import annotations
 
-import io
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Select, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services import access
+from services.db import models as m
+from services.gaps import Gap, SchoolRules, school_gaps
 from services.notifications.fanout import after_quiet_hours
-from services.reminders import Category, Gap, SchoolRules, school_gaps
+from services.notifications.payloads import (
+    ClassWeek,
+    DeputyWeek,
+    GapCategory,
+    OverdueEntry,
+    StaffPayload,
+    StudentWeek,
+    TeacherFigures,
+    encode,
+)
+
+# Where a summary goes and when: an account's chat and quiet hours.
+_SETTINGS = (
+    m.TelegramAccount.id,
+    m.TelegramAccount.chat_id,
+    m.TelegramAccount.quiet_from,
+    m.TelegramAccount.quiet_to,
+    m.TelegramAccount.timezone,
+)
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -30,19 +49,34 @@ def week_of(day: date) -> tuple[date, date]:
 
 # --- the class teacher's week --------------------------------------------------------------
 
-_CLASS_TEACHERS = text(
-    """
-    SELECT r.class_id, c.grade, c.letter, a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone
-    FROM staff_roles r
-    JOIN classes c ON c.id = r.class_id AND c.school_id = :school
-    JOIN academic_years y ON y.id = c.academic_year_id
-                         AND CAST(:today AS date) BETWEEN y.starts_on AND y.ends_on
-    JOIN staff st ON st.id = r.staff_id AND st.left_at IS NULL
-    JOIN account_links l ON l.staff_id = r.staff_id AND l.revoked_at IS NULL
-    JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
-    WHERE r.role = 'class_teacher'
-    """
-)
+
+def _class_teachers(school_id: int, today: date) -> Select[*tuple[Any, ...]]:
+    """The class teachers' accounts (services.access) of the school's classes this year."""
+    teachers = access.class_teacher_accounts().subquery()
+    school_class, year, account = m.SchoolClass, m.AcademicYear, m.TelegramAccount
+    return (
+        select(
+            teachers.c.class_id,
+            school_class.grade,
+            school_class.letter,
+            *_SETTINGS,
+        )
+        .select_from(teachers)
+        .join(
+            school_class,
+            and_(school_class.id == teachers.c.class_id, school_class.school_id == school_id),
+        )
+        .join(
+            year,
+            and_(
+                year.id == school_class.academic_year_id,
+                year.starts_on <= today,
+                year.ends_on >= today,
+            ),
+        )
+        .join(account, and_(account.id == teachers.c.account_id, account.is_active))
+    )
+
 
 # Per student of the class: the week's absences (valid or not), lateness, 2s.
 _CLASS_WEEK = text(
@@ -104,8 +138,9 @@ async def class_week(
     end: date,
     gaps: list[Gap],
     now: datetime,
-) -> dict[str, Any]:
-    """The class teacher's weekly summary as a payload."""
+    label: str = "",
+) -> ClassWeek:
+    """The class teacher's weekly summary of the class `label` as a payload."""
     students = (
         await connection.execute(_CLASS_WEEK, {"class": class_id, "start": start, "end": end})
     ).all()
@@ -130,37 +165,41 @@ async def class_week(
     for gap in gaps:
         if gap.due <= now:
             behind[gap.subject] += 1
-    return {
-        "kind": "class_week",
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "students": [
-            {
-                "name": f"{last} {first}",
-                "valid": valid,
-                "invalid": invalid,
-                "late": late,
-                "twos": sorted(twos),
-                "failing": sorted(failing.get(sid, [])),
-            }
+    return ClassWeek(
+        start=start,
+        end=end,
+        class_id=class_id,
+        class_label=label,
+        students=tuple(
+            StudentWeek(
+                name=f"{last} {first}",
+                valid=valid,
+                invalid=invalid,
+                late=late,
+                twos=tuple(sorted(twos)),
+                failing=tuple(sorted(failing.get(sid, []))),
+            )
             for sid, last, first, valid, invalid, late, twos in students
-        ],
-        "behind": sorted(behind.items(), key=lambda item: (-item[1], item[0])),
-    }
+        ),
+        behind=tuple(sorted(behind.items(), key=lambda item: (-item[1], item[0]))),
+    )
 
 
 # --- the deputy's report --------------------------------------------------------------------
 
-_DEPUTIES = text(
-    """
-    SELECT DISTINCT a.id, a.chat_id, a.quiet_from, a.quiet_to, a.timezone
-    FROM staff_roles r
-    JOIN staff st ON st.id = r.staff_id AND st.left_at IS NULL AND st.school_id = :school
-    JOIN account_links l ON l.staff_id = r.staff_id AND l.revoked_at IS NULL
-    JOIN tg_accounts a ON a.id = l.account_id AND a.is_active
-    WHERE r.role IN ('deputy_director', 'administrator')
-    """
-)
+
+def _deputies(school_id: int) -> Select[*tuple[Any, ...]]:
+    """The accounts of the school's deputy directors and administrators (services.access)."""
+    deputies = access.deputy_accounts().subquery()
+    account = m.TelegramAccount
+    return (
+        select(*_SETTINGS)
+        .distinct()
+        .select_from(deputies)
+        .join(account, and_(account.id == deputies.c.account_id, account.is_active))
+        .where(deputies.c.school_id == school_id)
+    )
+
 
 _WEEK_LESSONS = text(
     """
@@ -206,7 +245,7 @@ async def deputy_week(
     end: date,
     gaps: list[Gap],
     now: datetime,
-) -> dict[str, Any]:
+) -> DeputyWeek:
     """Journal keeping per teacher in the week (seed 004 §4.6.5): the share of lessons whose
     topic, attendance and homework were entered by the deadline, marks given, overdue work."""
     profile = school.profile
@@ -236,39 +275,40 @@ async def deputy_week(
     overdue = [g for g in gaps if g.due <= now]
     for gap in overdue:
         weeks[gap.staff_id].overdue += 1
-        if gap.category is Category.MARKS:
+        if gap.category is GapCategory.MARKS:
             weeks[gap.staff_id].overdue_marks += 1
     names = {
         row[0]: " ".join(part for part in row[1:] if part)
         for row in await connection.execute(_STAFF_NAMES, {"ids": list(weeks)})
     }
     order = sorted(weeks, key=lambda staff: (-weeks[staff].overdue, names.get(staff, "")))
-    teachers = [
-        {
-            "name": names.get(staff, f"#{staff}"),
-            "lessons": w.lessons,
-            "topic_due": w.topic_due,
-            "topic": w.topic_on_time,
-            "attendance_due": w.attendance_due,
-            "attendance": w.attendance_on_time,
-            "homework_expected": w.homework_expected,
-            "homework": w.homework_on_time,
-            "marks": w.marks,
-            "overdue_marks": w.overdue_marks,
-            "overdue": w.overdue,
-        }
+    teachers = tuple(
+        TeacherFigures(
+            name=names.get(staff, f"#{staff}"),
+            lessons=w.lessons,
+            topic_due=w.topic_due,
+            topic=w.topic_on_time,
+            attendance_due=w.attendance_due,
+            attendance=w.attendance_on_time,
+            homework_expected=w.homework_expected,
+            homework=w.homework_on_time,
+            marks=w.marks,
+            overdue_marks=w.overdue_marks,
+            overdue=w.overdue,
+        )
         for staff, w in ((staff, weeks[staff]) for staff in order)
-    ]
-    return {
-        "kind": "deputy_week",
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "teachers": teachers,
-        "overdue": [
-            {**g.as_json(), "teacher": names.get(g.staff_id, f"#{g.staff_id}")}
-            for g in sorted(overdue, key=lambda g: (g.staff_id, g.day, g.class_label, g.slot))
-        ][:2000],
-    }
+    )
+    told = sorted(overdue, key=lambda g: (g.staff_id, g.day, g.class_label, g.slot))[:2000]
+    return DeputyWeek(
+        start=start,
+        end=end,
+        school_id=school.id,
+        teachers=teachers,
+        overdue=tuple(
+            OverdueEntry(**g.entry().model_dump(), teacher=names.get(g.staff_id, f"#{g.staff_id}"))
+            for g in told
+        ),
+    )
 
 
 _QUEUE = text(
@@ -292,10 +332,9 @@ async def queue_weekly_reports(
     queued = 0
     week_key = f"{start.isocalendar().year}-W{start.isocalendar().week:02d}"
     for class_id, grade, letter, account, chat, quiet_from, quiet_to, zone in (
-        await connection.execute(_CLASS_TEACHERS, {"school": school.id, "today": today})
+        await connection.execute(_class_teachers(school.id, today))
     ).all():
-        label = f"{grade}{letter}"
-        payload = await class_week(
+        week = await class_week(
             connection,
             school,
             class_id=class_id,
@@ -303,26 +342,24 @@ async def queue_weekly_reports(
             end=end,
             gaps=[g for g in gaps if g.class_id == class_id],
             now=now,
+            label=f"{grade}{letter}",
         )
-        payload["class"] = label
-        payload["class_id"] = class_id
         queued += await _queue(
             connection,
             (account, chat),
             f"class_week:{class_id}:{week_key}",
-            payload,
+            week,
             _not_before(now, school, zone, quiet_from, quiet_to),
         )
-    deputies = (await connection.execute(_DEPUTIES, {"school": school.id})).all()
+    deputies = (await connection.execute(_deputies(school.id))).all()
     if deputies:
-        payload = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
-        payload["school_id"] = school.id
+        report = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
         for account, chat, quiet_from, quiet_to, zone in deputies:
             queued += await _queue(
                 connection,
                 (account, chat),
                 f"deputy_week:{school.id}:{week_key}",
-                payload,
+                report,
                 _not_before(now, school, zone, quiet_from, quiet_to),
             )
     return queued
@@ -332,7 +369,7 @@ async def _queue(
     connection: AsyncConnection,
     to: tuple[int, int],
     key: str,
-    payload: dict[str, Any],
+    payload: StaffPayload,
     not_before: datetime,
 ) -> int:
     """One summary for one account (account, chat), once per key."""
@@ -341,9 +378,9 @@ async def _queue(
         {
             "account": to[0],
             "chat": to[1],
-            "category": payload["kind"],
+            "category": payload.kind,
             "key": key,
-            "payload": json.dumps(payload, ensure_ascii=False),
+            "payload": encode(payload),
             "not_before": not_before,
         },
     )
@@ -355,86 +392,3 @@ def _not_before(
 ) -> datetime:
     """Now, or the end of the reader's quiet hours (SPEC §5)."""
     return after_quiet_hours(now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to)
-
-
-def share(part: int, whole: int) -> int:
-    """A whole percentage; 100 when there was nothing to do."""
-    return round(100 * part / whole) if whole else 100
-
-
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula is stored as text."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
-        return "'" + value
-    return value
-
-
-def deputy_xlsx(payload: dict[str, Any], headers: dict[str, str]) -> bytes:
-    """The deputy's report as a workbook: a sheet per teacher's figures, one of overdue work.
-
-    `headers` carries the column titles in the reader's language."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = headers["sheet_teachers"][:31]
-    columns = [
-        headers["teacher"],
-        headers["lessons"],
-        headers["topic"],
-        headers["attendance"],
-        headers["homework"],
-        headers["marks"],
-        headers["overdue_marks"],
-        headers["overdue"],
-    ]
-    sheet.append(columns)
-    for teacher in payload["teachers"]:
-        sheet.append(
-            [
-                _cell(teacher["name"]),
-                teacher["lessons"],
-                share(teacher["topic"], teacher["topic_due"]),
-                share(teacher["attendance"], teacher["attendance_due"]),
-                share(teacher["homework"], teacher["homework_expected"]),
-                teacher["marks"],
-                teacher["overdue_marks"],
-                teacher["overdue"],
-            ]
-        )
-    overdue = book.create_sheet(headers["sheet_overdue"][:31])
-    overdue.append(
-        [
-            headers["teacher"],
-            headers["class"],
-            headers["subject"],
-            headers["date"],
-            headers["what"],
-            headers["students"],
-        ]
-    )
-    for gap in payload["overdue"]:
-        overdue.append(
-            [
-                _cell(gap["teacher"]),
-                _cell(gap["class"]),
-                _cell(gap["subject"]),
-                date.fromisoformat(gap["day"]),
-                headers["category:" + gap["category"]],
-                gap["missing"] or None,
-            ]
-        )
-    for ws in (sheet, overdue):
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for column in ws.columns:
-            width = max(len(str(c.value or "")) for c in column)
-            ws.column_dimensions[column[0].column_letter].width = min(45, max(10, width + 2))
-    for row in overdue.iter_rows(min_row=2, min_col=4, max_col=4):
-        for cell in row:
-            cell.number_format = "DD.MM.YYYY"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()

@@ -1,10 +1,10 @@
 """The texts of pushes to staff: reminders of journal entries (their texts live with the
-/reminders screen) and the weekly summaries, made when sent in the reader's language
-(services/reports.py gathers the facts)."""
+/reminders screen) and the weekly summaries with the deputy's XLSX, made when sent in the
+reader's language (services/reports.py gathers the facts)."""
 
 from __future__ import annotations
 
-from datetime import date
+import io
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.render import day_short, esc
 from handlers.teacher.reminders import CATEGORY_NAMES, reminder_keyboard, reminder_text
-from services import reports
+from services.notifications.payloads import ClassWeek, DeputyWeek, Reminder, StaffPayload
 from services.notifications.transport import Button, Composed
 from services.reminders import Category
 
@@ -21,11 +21,8 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 
-def _week(payload: dict[str, Any]) -> str:
-    return "{start} – {end}".format(
-        start=day_short(date.fromisoformat(payload["start"])),
-        end=day_short(date.fromisoformat(payload["end"])),
-    )
+def _week(payload: ClassWeek | DeputyWeek) -> str:
+    return f"{day_short(payload.start)} – {day_short(payload.end)}"
 
 
 def _fit(lines: list[str], limit: int) -> str:
@@ -41,75 +38,73 @@ def _fit(lines: list[str], limit: int) -> str:
     return "\n".join(out)
 
 
-def class_week_text(payload: dict[str, Any]) -> str:
+def class_week_text(payload: ClassWeek) -> str:
     """Seed 000 §6.3, seed 004 §3.3.1: absences (valid or not), 2s and failing forecasts,
     subjects whose teachers are behind."""
     lines = [
         _("🏫 Class {label}: the week {week}").format(
-            label=esc(payload.get("class", "")), week=_week(payload)
+            label=esc(payload.class_label), week=_week(payload)
         ),
         "",
         _("<b>Absences</b> (lessons: with a valid reason / without · late):"),
     ]
-    absent = [s for s in payload["students"] if s["valid"] or s["invalid"] or s["late"]]
+    absent = [s for s in payload.students if s.valid or s.invalid or s.late]
     lines.extend(
-        f"• {esc(s['name'])}: {s['valid']} / <b>{s['invalid']}</b> · {s['late']}"
-        if s["invalid"]
-        else f"• {esc(s['name'])}: {s['valid']} / 0 · {s['late']}"
+        f"• {esc(s.name)}: {s.valid} / <b>{s.invalid}</b> · {s.late}"
+        if s.invalid
+        else f"• {esc(s.name)}: {s.valid} / 0 · {s.late}"
         for s in absent
     )
     if not absent:
         lines.append(_("nobody missed a lesson."))
     lines.append("")
     lines.append(_("<b>2s this week and failing forecasts:</b>"))
-    worry = [s for s in payload["students"] if s["twos"] or s["failing"]]
+    worry = [s for s in payload.students if s.twos or s.failing]
     for student in worry:
         parts = []
-        if student["twos"]:
-            parts.append(_("2s in {subjects}").format(subjects=esc(", ".join(student["twos"]))))
-        if student["failing"]:
+        if student.twos:
+            parts.append(_("2s in {subjects}").format(subjects=esc(", ".join(student.twos))))
+        if student.failing:
             parts.append(
-                _("forecast 2 in {subjects}").format(subjects=esc(", ".join(student["failing"])))
+                _("forecast 2 in {subjects}").format(subjects=esc(", ".join(student.failing)))
             )
-        lines.append(f"• {esc(student['name'])}: " + "; ".join(parts))
+        lines.append(f"• {esc(student.name)}: " + "; ".join(parts))
     if not worry:
         lines.append(_("none."))
     lines.append("")
     lines.append(_("<b>Subjects with overdue journal entries:</b>"))
-    for subject, count in payload["behind"]:
+    for subject, count in payload.behind:
         lines.append(f"• {esc(subject)}: {count}")
-    if not payload["behind"]:
+    if not payload.behind:
         lines.append(_("none, the journal is up to date."))
     return _fit(lines, TEXT_LIMIT)
 
 
-def deputy_caption(payload: dict[str, Any]) -> str:
+def deputy_caption(payload: DeputyWeek) -> str:
     """Seed 004 §7.1, §4.6.5: the week's journal keeping in short; the file has it all."""
-    teachers = payload["teachers"]
-    lessons = sum(t["lessons"] for t in teachers)
-    expected = sum(t["homework_expected"] for t in teachers)
+    teachers = payload.teachers
+    lessons = sum(t.lessons for t in teachers)
+    expected = sum(t.homework_expected for t in teachers)
     lines = [
         _("📊 Journal keeping, the week {week}").format(week=_week(payload)),
         _(
             "Lessons: {n}. Entered on time: topics {topic}%, attendance {att}%, homework {hw}%."
         ).format(
             n=lessons,
-            topic=reports.share(
-                sum(t["topic"] for t in teachers), sum(t["topic_due"] for t in teachers)
+            topic=share(sum(t.topic for t in teachers), sum(t.topic_due for t in teachers)),
+            att=share(
+                sum(t.attendance for t in teachers), sum(t.attendance_due for t in teachers)
             ),
-            att=reports.share(
-                sum(t["attendance"] for t in teachers), sum(t["attendance_due"] for t in teachers)
-            ),
-            hw=reports.share(sum(t["homework"] for t in teachers), expected),
+            hw=share(sum(t.homework for t in teachers), expected),
         ),
         _("Marks given: {n}. Overdue entries: {overdue}.").format(
-            n=sum(t["marks"] for t in teachers), overdue=len(payload["overdue"])
+            n=sum(t.marks for t in teachers), overdue=len(payload.overdue)
         ),
     ]
-    behind = [t for t in teachers if t["overdue"]][:5]
+    behind = [t for t in teachers if t.overdue][:5]
     if behind:
         lines.append(_("Most behind:"))
-        lines.extend(f"• {esc(t['name'])}: {t['overdue']}" for t in behind)
+        lines.extend(f"• {esc(t.name)}: {t.overdue}" for t in behind)
     lines.append(_("Per teacher and every overdue entry: in the attached file."))
     return _fit(lines, CAPTION_LIMIT)
 
@@ -137,20 +132,102 @@ def deputy_headers() -> dict[str, str]:
     return headers
 
 
-def deputy_filename(payload: dict[str, Any]) -> str:
-    return f"journal-{payload['start']}-{payload['end']}.xlsx"
+def deputy_filename(payload: DeputyWeek) -> str:
+    return f"journal-{payload.start.isoformat()}-{payload.end.isoformat()}.xlsx"
 
 
-def staff_message(payload: dict[str, Any]) -> Composed:
+def share(part: int, whole: int) -> int:
+    """A whole percentage; 100 when there was nothing to do."""
+    return round(100 * part / whole) if whole else 100
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula is stored as text."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
+        return "'" + value
+    return value
+
+
+def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
+    """The deputy's report as a workbook: a sheet per teacher's figures, one of overdue work.
+
+    `headers` carries the column titles in the reader's language."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = headers["sheet_teachers"][:31]
+    columns = [
+        headers["teacher"],
+        headers["lessons"],
+        headers["topic"],
+        headers["attendance"],
+        headers["homework"],
+        headers["marks"],
+        headers["overdue_marks"],
+        headers["overdue"],
+    ]
+    sheet.append(columns)
+    for teacher in payload.teachers:
+        sheet.append(
+            [
+                _cell(teacher.name),
+                teacher.lessons,
+                share(teacher.topic, teacher.topic_due),
+                share(teacher.attendance, teacher.attendance_due),
+                share(teacher.homework, teacher.homework_expected),
+                teacher.marks,
+                teacher.overdue_marks,
+                teacher.overdue,
+            ]
+        )
+    overdue = book.create_sheet(headers["sheet_overdue"][:31])
+    overdue.append(
+        [
+            headers["teacher"],
+            headers["class"],
+            headers["subject"],
+            headers["date"],
+            headers["what"],
+            headers["students"],
+        ]
+    )
+    for gap in payload.overdue:
+        overdue.append(
+            [
+                _cell(gap.teacher),
+                _cell(gap.class_label),
+                _cell(gap.subject),
+                gap.day,
+                headers["category:" + gap.category],
+                gap.missing or None,
+            ]
+        )
+    for ws in (sheet, overdue):
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for column in ws.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            ws.column_dimensions[column[0].column_letter].width = min(45, max(10, width + 2))
+    for row in overdue.iter_rows(min_row=2, min_col=4, max_col=4):
+        for cell in row:
+            cell.number_format = "DD.MM.YYYY"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def staff_message(payload: StaffPayload) -> Composed:
     """A reminder, the class teacher's week or the deputy's week with its XLSX."""
-    kind = payload.get("kind")
-    if kind == "reminder":
+    if isinstance(payload, Reminder):
         return Composed(reminder_text(payload), buttons(reminder_keyboard(payload)))
-    if kind == "class_week":
+    if isinstance(payload, ClassWeek):
         return Composed(class_week_text(payload))
     return Composed(
         deputy_caption(payload),
-        document=(deputy_filename(payload), reports.deputy_xlsx(payload, deputy_headers())),
+        document=(deputy_filename(payload), deputy_xlsx(payload, deputy_headers())),
     )
 
 

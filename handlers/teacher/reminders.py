@@ -25,6 +25,7 @@ from handlers.render import day_short, esc, period_name, show
 from services import reminders
 from services.db.session import Session
 from services.journal import PeriodRef
+from services.notifications.payloads import MissingEntry, Reminder
 from services.reminders import Category
 from services.zones import DEFAULT_TIMEZONE
 
@@ -37,8 +38,8 @@ CATEGORY_NAMES = {
 }
 
 
-def _what(gap: dict[str, Any]) -> str:
-    category = gap["category"]
+def _what(gap: MissingEntry) -> str:
+    category = gap.category
     if category == Category.TOPIC:
         return _("no topic")
     if category == Category.ATTENDANCE:
@@ -46,8 +47,8 @@ def _what(gap: dict[str, Any]) -> str:
     if category == Category.HOMEWORK:
         return _("no homework")
     if category == Category.MARKS:
-        return _("written work: {n} without a mark").format(n=gap["missing"])
-    return _("final grades: {n} missing").format(n=gap["missing"])
+        return _("written work: {n} without a mark").format(n=gap.missing)
+    return _("final grades: {n} missing").format(n=gap.missing)
 
 
 def _moment(due: datetime) -> str:
@@ -57,23 +58,23 @@ def _moment(due: datetime) -> str:
     return f"{day_short(due.date())} {due:%H:%M}"
 
 
-def reminder_text(payload: dict[str, Any]) -> str:
+def reminder_text(payload: Reminder) -> str:
     """One message per teacher, grouped by date, class and subject (SPEC §4)."""
-    zone = ZoneInfo(str(payload.get("zone") or DEFAULT_TIMEZONE))
-    overdue = payload.get("run") == reminders.Run.MORNING
+    zone = ZoneInfo(payload.zone or DEFAULT_TIMEZONE)
+    overdue = payload.run == reminders.Run.MORNING
     lines = [
         _("📋 Overdue journal entries:") if overdue else _("⏰ Journal entries due soon:"),
     ]
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-    for gap in payload["gaps"]:
-        final = gap["category"] == Category.FINALS
-        key = (final, gap["day"], gap["slot"], gap["class"], gap["subject"], gap.get("subgroup"))
-        groups[key + ((gap.get("period"),) if final else ())].append(gap)
+    groups: dict[tuple[Any, ...], list[MissingEntry]] = defaultdict(list)
+    for gap in payload.gaps:
+        final = gap.category == Category.FINALS
+        key = (final, gap.day, gap.slot, gap.class_label, gap.subject, gap.subgroup)
+        groups[key + ((gap.period,) if final else ())].append(gap)
     for key, items in groups.items():
         final, day, slot, label, subject, subgroup = key[:6]
         where = f"{esc(label)}" + (f" ({esc(subgroup)})" if subgroup else "")
         if final:
-            kind, _sep, number = str(items[0].get("period") or "quarter:0").partition(":")
+            kind, _sep, number = (items[0].period or "quarter:0").partition(":")
             period = period_name(PeriodRef(0, kind, int(number or 0), date.min, date.min))
             head = _("{cls}, {subject}, {period}").format(
                 cls=where, subject=esc(subject), period=period
@@ -81,12 +82,12 @@ def reminder_text(payload: dict[str, Any]) -> str:
         else:
             head = (
                 _("{day}, {cls}, {subject}").format(
-                    day=day_short(date.fromisoformat(day)), cls=where, subject=esc(subject)
+                    day=day_short(day), cls=where, subject=esc(subject)
                 )
                 + " "
                 + _("(lesson {n})").format(n=slot)
             )
-        due = datetime.fromisoformat(min(i["due"] for i in items)).astimezone(zone)
+        due = min(i.due for i in items).astimezone(zone)
         lines.append(
             f"\n<b>{head}</b>: "
             + "; ".join(_what(i) for i in items)
@@ -98,12 +99,12 @@ def reminder_text(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def reminder_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup:
+def reminder_keyboard(payload: Reminder) -> InlineKeyboardMarkup:
     builder = Keyboard()
-    seen = []
-    for gap in payload["gaps"]:
-        if gap["category"] not in seen:
-            seen.append(gap["category"])
+    seen: list[Category] = []
+    for gap in payload.gaps:
+        if gap.category not in seen:
+            seen.append(gap.category)
     for category in seen:
         name = CATEGORY_NAMES[Category(category)]
         builder.button(

@@ -9,4 +9,6 @@ worker      claims batches and delivers them within the limits (limits), one sen
             time without Redis (leadership), retries and dead letters
 sender      reads a message's content when it is sent (content) and hands the rendered
             text (handlers.pushes) to the channel's transport (transport, telegram)
+payloads    what a queued row says, one frozen type per kind of push: written (fanout, digests,
+            reminders, reports) and read (queue) only through it
 """

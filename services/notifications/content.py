@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,6 +19,19 @@ from services import access, journal
 from services.db import models as m
 from services.forecast import Forecast
 from services.journal import MarkItem, PeriodRef
+from services.notifications.payloads import (
+    AttendanceChange,
+    ClassWeek,
+    DeputyWeek,
+    Digest,
+    FamilyItem,
+    FinalGrades,
+    MarkChange,
+    NewHomework,
+    Reminder,
+    StaffPayload,
+    Weekly,
+)
 from services.notifications.queue import Outgoing
 
 
@@ -86,7 +99,7 @@ class MessageContent:
     week: tuple[date, date] | None = None
     weekly: list[WeeklyChild] = field(default_factory=list)
     # A message to staff (reminder, weekly summaries): its payload as queued.
-    staff: dict[str, Any] | None = None
+    staff: StaffPayload | None = None
 
     @property
     def has_content(self) -> bool:
@@ -151,48 +164,34 @@ _LESSONS = (
 )
 
 
-def _items(message: Outgoing) -> list[dict[str, Any]]:
+def _items(message: Outgoing) -> list[tuple[int, FamilyItem]]:
+    """The family items of a message, each with its child."""
     payload = message.payload
-    if payload.get("kind") == "digest":
-        return list(payload.get("items", []))
-    return [{**payload, "student_id": message.student_id}]
+    if isinstance(payload, Digest):
+        return [(item.student_id or 0, item) for item in payload.items]
+    if isinstance(payload, MarkChange | AttendanceChange | FinalGrades | NewHomework):
+        return [(message.student_id or 0, payload)]
+    return []
 
 
-# Messages to staff carry their facts in the payload (services/reminders.py, reports.py).
-STAFF_KINDS = frozenset({"reminder", "class_week", "deputy_week"})
-
-_STAFF_CHECKS = {
-    # A reminder: the account still speaks for the teacher it was meant for.
-    "reminder": "l.staff_id = :ref",
-    # The class's week: still that class's class teacher.
-    "class_week": (
-        "EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id = l.staff_id"
-        " AND r.role = 'class_teacher' AND r.class_id = :ref)"
-    ),
-    # The school's report: still its deputy director or administrator.
-    "deputy_week": (
-        "st.school_id = :ref AND EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id ="
-        " l.staff_id AND r.role IN ('deputy_director', 'administrator'))"
-    ),
-}
-_STAFF_REF = {"reminder": "staff_id", "class_week": "class_id", "deputy_week": "school_id"}
+async def _staff_allowed(session: AsyncSession, account_id: int, payload: StaffPayload) -> bool:
+    """Messages to staff carry their facts in the payload (services/reminders.py, reports.py):
+    whom they were meant for is checked again, as links and roles stand now."""
+    if isinstance(payload, Reminder):
+        return await access.speaks_for_staff(session, account_id, payload.staff_id)
+    if isinstance(payload, ClassWeek):
+        return await access.is_class_teacher(session, account_id, payload.class_id)
+    return await access.is_deputy(session, account_id, payload.school_id)
 
 
-async def _staff_allowed(session: AsyncSession, account_id: int, payload: dict[str, Any]) -> bool:
-    kind = str(payload.get("kind"))
-    ref = payload.get(_STAFF_REF.get(kind, ""))
-    if kind not in _STAFF_CHECKS or not isinstance(ref, int):
-        return False
-    query = text(
-        "SELECT EXISTS (SELECT 1 FROM account_links l"
-        " JOIN staff st ON st.id = l.staff_id AND st.left_at IS NULL"
-        " WHERE l.account_id = :account AND l.revoked_at IS NULL AND " + _STAFF_CHECKS[kind] + ")"
-    )
-    return bool((await session.execute(query, {"account": account_id, "ref": ref})).scalar())
-
+_Item = TypeVar("_Item")
 
 # One part of one message: whose message, about which child (by name) and what.
-_Part = tuple[MessageContent, str, dict[str, Any]]
+_Part = tuple[MessageContent, str, _Item]
+
+
+def _of(parts: list[_Part[FamilyItem]], kind: type[_Item]) -> list[_Part[_Item]]:
+    return [(content, name, item) for content, name, item in parts if isinstance(item, kind)]
 
 
 async def load_notices(session: AsyncSession, message: Outgoing) -> MessageContent | None:
@@ -219,7 +218,7 @@ async def load_batch(
         )
     }
     result: dict[int, MessageContent | None] = {}
-    parts: list[tuple[MessageContent, int, dict[str, Any]]] = []
+    parts: list[tuple[MessageContent, int, int, FamilyItem]] = []
     for message in messages:
         account = accounts.get(message.account_id)
         if account is None:
@@ -228,52 +227,52 @@ async def load_batch(
         recipient = MessageContent(
             language=account[1],
             low_mark_threshold=account[2],
-            is_digest=message.payload.get("kind") == "digest",
+            is_digest=isinstance(message.payload, Digest),
         )
         result[message.id] = recipient
-        if message.payload.get("kind") == "weekly":
-            await _weekly(session, recipient, message)
+        if isinstance(message.payload, Weekly):
+            await _weekly(session, recipient, message.account_id, message.payload)
             continue
-        if message.payload.get("kind") in STAFF_KINDS:
+        if isinstance(message.payload, Reminder | ClassWeek | DeputyWeek):
             # Access as it stands now: a revoked link or a role passed on drops the message.
             if await _staff_allowed(session, message.account_id, message.payload):
                 recipient.staff = message.payload
             continue
-        parts.extend((recipient, message.account_id, item) for item in _items(message))
+        parts.extend(
+            (recipient, message.account_id, student, item) for student, item in _items(message)
+        )
     # Access as it stands now, for every (account, child) of the batch at once.
-    names = await access.family_names(
-        session, {(account, int(item["student_id"])) for _, account, item in parts}
-    )
-    visible: list[_Part] = []
-    for recipient, account_id, item in parts:
-        name = names.get((account_id, int(item["student_id"])))
+    names = await access.family_names(session, {(account, s) for _, account, s, _ in parts})
+    visible: list[_Part[FamilyItem]] = []
+    for recipient, account_id, student, item in parts:
+        name = names.get((account_id, student))
         if name is not None:
             visible.append((recipient, name, item))
-    await _marks(session, [p for p in visible if p[2]["kind"] == "mark"])
-    await _attendance(session, [p for p in visible if p[2]["kind"] == "attendance"])
-    await _finals(session, [p for p in visible if p[2]["kind"] == "finals"])
-    await _homework(session, [p for p in visible if p[2]["kind"] == "homework"])
+    await _marks(session, _of(visible, MarkChange))
+    await _attendance(session, _of(visible, AttendanceChange))
+    await _finals(session, _of(visible, FinalGrades))
+    await _homework(session, _of(visible, NewHomework))
     return result
 
 
-async def _marks(session: AsyncSession, parts: list[_Part]) -> None:
+async def _marks(session: AsyncSession, parts: list[_Part[MarkChange]]) -> None:
     if not parts:
         return
     rows = {
         row[0]: row
-        for row in await session.execute(_MARKS, {"ids": [int(i["mark_id"]) for _, _, i in parts]})
+        for row in await session.execute(_MARKS, {"ids": [i.mark_id for _, _, i in parts]})
     }
     for recipient, name, item in parts:
-        row = rows.get(int(item["mark_id"]))
+        row = rows.get(item.mark_id)
         if row is None:
             continue
         _, value, previous, subject, day, code, kind_name, reason = row
         recipient.marks[name].append(
             MarkNotice(
-                action=item.get("action", "new"),
+                action=item.action,
                 value=value,
                 # The value the family saw, kept from the first message's event.
-                was=item.get("was") or previous,
+                was=item.was or previous,
                 subject=subject,
                 day=day,
                 kind_code=code,
@@ -283,10 +282,10 @@ async def _marks(session: AsyncSession, parts: list[_Part]) -> None:
         )
 
 
-async def _attendance(session: AsyncSession, parts: list[_Part]) -> None:
+async def _attendance(session: AsyncSession, parts: list[_Part[AttendanceChange]]) -> None:
     if not parts:
         return
-    ids = [int(i["attendance_id"]) for _, _, i in parts]
+    ids = [i.attendance_id for _, _, i in parts]
     current = {
         row[0]: row
         for row in await session.execute(
@@ -298,21 +297,21 @@ async def _attendance(session: AsyncSession, parts: list[_Part]) -> None:
     lessons = {
         row[0]: row
         for row in await session.execute(
-            _LESSONS, {"ids": [int(i["lesson_id"]) for _, _, i in parts if i.get("lesson_id")]}
+            _LESSONS, {"ids": [i.lesson_id for _, _, i in parts if i.lesson_id]}
         )
     }
     for recipient, name, item in parts:
-        lesson = lessons.get(int(item.get("lesson_id") or 0))
+        lesson = lessons.get(item.lesson_id or 0)
         if lesson is None:
             continue
-        row = current.get(int(item["attendance_id"]))
-        action = item.get("action", "new")
+        row = current.get(item.attendance_id)
+        action = item.action
         if row is None and action != "removed":
             continue  # removed before it was sent: nothing to say
         recipient.attendance[name].append(
             AttendanceNotice(
                 action=action,
-                kind=row[1] if row is not None else (item.get("was_kind") or "absent"),
+                kind=row[1] if row is not None else (item.was_kind or "absent"),
                 subject=lesson[3],
                 day=lesson[1],
                 slot=lesson[2],
@@ -321,14 +320,14 @@ async def _attendance(session: AsyncSession, parts: list[_Part]) -> None:
         )
 
 
-async def _finals(session: AsyncSession, parts: list[_Part]) -> None:
-    ids = [int(g) for _, _, i in parts for g in i.get("grades", [])]
+async def _finals(session: AsyncSession, parts: list[_Part[FinalGrades]]) -> None:
+    ids = [g for _, _, i in parts for g in i.grades]
     if not ids:
         return
     rows = {row[0]: row for row in await session.execute(_FINALS, {"ids": ids})}
     for recipient, name, item in parts:
-        for grade_id in item.get("grades", []):
-            row = rows.get(int(grade_id))
+        for grade_id in item.grades:
+            row = rows.get(grade_id)
             if row is None:
                 continue
             _, value, previous, subject, pid, kind, number, starts, ends = row
@@ -339,7 +338,7 @@ async def _finals(session: AsyncSession, parts: list[_Part]) -> None:
             )
 
 
-async def _homework(session: AsyncSession, parts: list[_Part]) -> None:
+async def _homework(session: AsyncSession, parts: list[_Part[NewHomework]]) -> None:
     if not parts:
         return
     rows = {
@@ -348,25 +347,27 @@ async def _homework(session: AsyncSession, parts: list[_Part]) -> None:
             select(m.Homework.id, m.Homework.due_date, m.Homework.text, m.Subject.name)
             .join(m.Lesson, m.Lesson.id == m.Homework.lesson_id)
             .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
-            .where(m.Homework.id.in_([int(i["homework_id"]) for _, _, i in parts]))
+            .where(m.Homework.id.in_([i.homework_id for _, _, i in parts]))
         )
     }
     for recipient, name, item in parts:
-        row = rows.get(int(item["homework_id"]))
+        row = rows.get(item.homework_id)
         if row is not None:
             recipient.homework[name].append(HomeworkNotice(row[3], row[1], row[2]))
 
 
-async def _weekly(session: AsyncSession, result: MessageContent, message: Outgoing) -> None:
+async def _weekly(
+    session: AsyncSession, result: MessageContent, account_id: int, payload: Weekly
+) -> None:
     """The week of every child the account sees now, with the period's forecasts."""
-    start = date.fromisoformat(str(message.payload["week_start"]))
+    start = payload.week_start
     end = start + timedelta(days=6)
     result.week = (start, end)
     off = {
         student
         for (student,) in await session.execute(
             select(m.NotificationPreference.student_id).where(
-                m.NotificationPreference.account_id == message.account_id,
+                m.NotificationPreference.account_id == account_id,
                 m.NotificationPreference.category == "weekly",
                 m.NotificationPreference.mode == "off",
                 m.NotificationPreference.student_id.is_not(None),
@@ -374,7 +375,7 @@ async def _weekly(session: AsyncSession, result: MessageContent, message: Outgoi
         )
     }
     now = datetime.now(UTC)
-    for child in await access.family_students(session, message.account_id):
+    for child in await access.family_students(session, account_id):
         if child.id in off:
             continue
         context = await journal.school_context(session, child.school_id, now)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.zones import DEFAULT_TIMEZONE
 
+# The payload is `payloads.Weekly`, built in SQL for every account at once.
 _WEEKLY = text(
     """
     INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,

@@ -3,7 +3,8 @@
 SPEC §5: new, corrected and removed marks, absences and lateness, final grades (one message per
 child and period, however many subjects arrive together), homework (an evening digest by
 default). Recipients are the accounts linked right now as the student or as a guardian with
-consent on record (seed 003 §1.5), and only for events after the moment of linking. The queue
+consent on record (seed 003 §1.5; the rule is `services.access.family_accounts`, which the
+send-time check shares), and only for events after the moment of linking. The queue
 row is unique per (account, dedup_key): an event is never queued twice for a person. The text
 is composed when the message is sent (`services.notifications.content`, then the texts in
 `handlers.pushes`).
@@ -11,7 +12,6 @@ is composed when the message is sent (`services.notifications.content`, then the
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,10 +19,23 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services import access
+from services.db import models as m
 from services.notifications.changes import JournalEvent
+from services.notifications.payloads import (
+    AttendanceChange,
+    Digest,
+    FamilyItem,
+    FinalGrades,
+    MarkChange,
+    NewHomework,
+    Payload,
+    decode,
+    encode,
+)
 from services.notifications.preferences import Category, Mode, preferences
 from services.zones import DEFAULT_TIMEZONE
 
@@ -78,31 +91,28 @@ def next_digest(moment: datetime, zone: ZoneInfo, at: time) -> datetime:
     return due.astimezone(UTC)
 
 
-# Two index-friendly paths (own link, a guardian's link) instead of one OR, which made
-# PostgreSQL test every link of the region for every student of the batch.
-_RECIPIENTS = text(
-    """
-    WITH t AS (SELECT DISTINCT unnest(CAST(:students AS bigint[])) AS student_id),
-    links AS (
-        SELECT l.account_id, l.role, l.created_at, t.student_id
-        FROM t JOIN account_links l ON l.student_id = t.student_id AND l.revoked_at IS NULL
-        UNION ALL
-        SELECT l.account_id, l.role, l.created_at, t.student_id
-        FROM t
-        JOIN guardianships g ON g.student_id = t.student_id
-        JOIN account_links l ON l.guardian_id = g.guardian_id AND l.revoked_at IS NULL
-        WHERE EXISTS (SELECT 1 FROM consents c
-                      WHERE c.student_id = t.student_id AND c.revoked_at IS NULL)
+def _recipients(student_ids: Iterable[int], default_zone: str) -> Select[*tuple[Any, ...]]:
+    """The accounts that may hear of these students (services.access), with their settings."""
+    links = access.family_accounts(student_ids).subquery()
+    account, student, school = m.TelegramAccount, m.Student, m.School
+    return (
+        select(
+            account.id,
+            account.chat_id,
+            links.c.role,
+            links.c.student_id,
+            links.c.created_at,
+            func.coalesce(account.timezone, school.timezone, default_zone),
+            account.quiet_from,
+            account.quiet_to,
+            account.digest_time,
+        )
+        .select_from(links)
+        .join(account, and_(account.id == links.c.account_id, account.is_active))
+        .join(student, and_(student.id == links.c.student_id, student.left_at.is_(None)))
+        .join(school, school.id == student.school_id)
     )
-    SELECT a.id, a.chat_id, links.role, links.student_id, links.created_at,
-           coalesce(a.timezone, s.timezone, :zone) AS zone,
-           a.quiet_from, a.quiet_to, a.digest_time
-    FROM links
-    JOIN tg_accounts a ON a.id = links.account_id AND a.is_active
-    JOIN students st ON st.id = links.student_id AND st.left_at IS NULL
-    JOIN schools s ON s.id = st.school_id
-    """
-)
+
 
 # Wakes the senders at once instead of at their next poll.
 WAKE_SENDERS = text("SELECT pg_notify('notifications', '')")
@@ -115,7 +125,7 @@ async def recipients(
     ids = sorted(set(student_ids))
     if not ids:
         return {}
-    rows = await connection.execute(_RECIPIENTS, {"students": ids, "zone": default_zone})
+    rows = await connection.execute(_recipients(ids, default_zone))
     found: dict[int, dict[int, Recipient]] = defaultdict(dict)
     for account, chat, role, student, linked, zone, q_from, q_to, digest in rows:
         # A guardian who is also linked as the student (rare) is one recipient, not two.
@@ -146,10 +156,21 @@ class Pending:
     recipient: Recipient
     category: Category
     dedup_key: str
-    payload: dict[str, Any]
+    payload: Payload
     not_before: datetime
-    # Lists in the payload that rows with the same key merge (final grades, digest items).
-    merge: str | None = None
+
+    def merge(self, other: Payload) -> bool:
+        """Fold another row of the same key in: final grades and digest items gather in one
+        message; anything else is queued once. False when nothing was merged."""
+        if isinstance(self.payload, FinalGrades) and isinstance(other, FinalGrades):
+            grades = self.payload.grades + other.grades
+            self.payload = self.payload.model_copy(update={"grades": grades})
+            return True
+        if isinstance(self.payload, Digest) and isinstance(other, Digest):
+            items = self.payload.items + other.items
+            self.payload = self.payload.model_copy(update={"items": items})
+            return True
+        return False
 
 
 def _category(event: JournalEvent) -> Category | None:
@@ -162,30 +183,28 @@ def _category(event: JournalEvent) -> Category | None:
     }.get(prefix)
 
 
-def _payload(event: JournalEvent) -> dict[str, Any]:
+def _payload(event: JournalEvent) -> FamilyItem:
     """What the message needs besides what is read when it is sent."""
     new = event.new or {}
     old = event.old or {}
     action = event.kind.split(".", 1)[1]
     if event.table_name == "marks":
-        return {
-            "kind": "mark",
-            "action": action,
-            "mark_id": event.row_id,
-            "was": old.get("value"),
-        }
+        return MarkChange.model_validate(
+            {"action": action, "mark_id": event.row_id, "was": old.get("value")}
+        )
     if event.table_name == "final_grades":
-        return {"kind": "finals", "grades": [event.row_id], "period_id": new.get("period_id")}
+        return FinalGrades(grades=(event.row_id,), period_id=new.get("period_id"))
     if event.table_name == "attendance":
         row = new or old
-        return {
-            "kind": "attendance",
-            "action": action,
-            "attendance_id": event.row_id,
-            "lesson_id": row.get("lesson_id"),
-            "was_kind": old.get("kind"),
-        }
-    return {"kind": "homework", "homework_id": event.row_id, "lesson_id": event.lesson_id}
+        return AttendanceChange.model_validate(
+            {
+                "action": action,
+                "attendance_id": event.row_id,
+                "lesson_id": row.get("lesson_id"),
+                "was_kind": old.get("kind"),
+            }
+        )
+    return NewHomework(homework_id=event.row_id, lesson_id=event.lesson_id)
 
 
 def _worth_telling(event: JournalEvent) -> bool:
@@ -265,24 +284,24 @@ async def fan_out(
                 continue
             item = _payload(event)
             if (
-                event.table_name == "marks"
-                and event.kind != "mark.new"
+                isinstance(item, MarkChange)
+                and item.action != "new"
                 and await _replaced_pending(connection, event, person, item)
             ):
                 continue
             pending = _pending(event, item, person, mode=mode, now=now, policy=policy)
             existing = queued.get((person.account_id, pending.dedup_key))
-            if existing is not None and existing.merge:
-                existing.payload[existing.merge].extend(pending.payload[existing.merge])
-            elif existing is None:
+            if existing is None:
                 queued[(person.account_id, pending.dedup_key)] = pending
+            else:
+                existing.merge(pending.payload)
     written += await _insert(connection, list(queued.values()))
     return written
 
 
 def _pending(
     event: JournalEvent,
-    item: dict[str, Any],
+    item: FamilyItem,
     person: Recipient,
     *,
     mode: Mode,
@@ -298,21 +317,20 @@ def _pending(
             person,
             category,
             "digest",
-            {"kind": "digest", "items": [{**item, "student_id": student}]},
+            Digest(items=(item.model_copy(update={"student_id": student}),)),
             next_digest(now, person.zone, person.digest_time),
-            merge="items",
         )
     hold = policy.hold if event.table_name == "marks" else timedelta(0)
     due = after_quiet_hours(now + hold, person.zone, person.quiet_from, person.quiet_to)
-    if event.table_name == "final_grades":
+    if isinstance(item, FinalGrades):
         # At a period's end, one message per child with every subject that arrived.
-        key = f"finals:{student}:{item['period_id']}"
-        return Pending(person, category, key, item, due, merge="grades")
-    return Pending(person, category, f"{item['kind']}:{event.row_id}", item, due)
+        key = f"finals:{student}:{item.period_id}"
+        return Pending(person, category, key, item, due)
+    return Pending(person, category, f"{item.kind}:{event.row_id}", item, due)
 
 
 async def _replaced_pending(
-    connection: AsyncConnection, event: JournalEvent, person: Recipient, item: dict[str, Any]
+    connection: AsyncConnection, event: JournalEvent, person: Recipient, item: MarkChange
 ) -> bool:
     """A correction or removal of a mark whose message has not gone out yet takes its place:
     the family hears the latest value only (or nothing, for a mark removed before it was sent).
@@ -334,25 +352,29 @@ async def _replaced_pending(
     ).first()
     if row is None:
         return False
-    notification_id, payload = row
-    first_action = payload.get("action", "new")
-    if item["action"] == "removed" and first_action == "new":
+    notification_id, stored = row
+    queued = decode(stored)
+    if not isinstance(queued, MarkChange):
+        return False
+    first_action = queued.action
+    if item.action == "removed" and first_action == "new":
         await connection.execute(
             text("UPDATE notifications SET status = 'cancelled' WHERE id = :id"),
             {"id": notification_id},
         )
         return True
-    merged = {
-        **payload,
-        "mark_id": event.row_id,
-        "action": "removed" if item["action"] == "removed" else first_action,
-    }
+    merged = queued.model_copy(
+        update={
+            "mark_id": event.row_id,
+            "action": "removed" if item.action == "removed" else first_action,
+        }
+    )
     await connection.execute(
         text(
             "UPDATE notifications SET payload = CAST(:payload AS jsonb), dedup_key = :key"
             " WHERE id = :id"
         ),
-        {"payload": json.dumps(merged), "key": f"mark:{event.row_id}", "id": notification_id},
+        {"payload": encode(merged), "key": f"mark:{event.row_id}", "id": notification_id},
     )
     return True
 
@@ -390,7 +412,7 @@ async def _insert(connection: AsyncConnection, rows: Sequence[Pending]) -> int:
             "students": [r.recipient.student_id for r in rows],
             "categories": [r.category.value for r in rows],
             "keys": [r.dedup_key for r in rows],
-            "payloads": [json.dumps(r.payload) for r in rows],
+            "payloads": [encode(r.payload) for r in rows],
             "due": [r.not_before for r in rows],
         },
     )

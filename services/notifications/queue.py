@@ -9,13 +9,16 @@ the database came back) changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifications.payloads import DeputyWeek, Payload, decode
 
 CHANNEL = "notifications"
 
@@ -28,14 +31,37 @@ class Outgoing:
     student_id: int | None
     category: str
     dedup_key: str
-    payload: dict[str, Any]
+    payload: Payload
     attempts: int
     created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Outgoing:
+        """A claimed row (as CLAIM returns it), its payload decoded: pydantic's
+        ValidationError for a payload of no known kind."""
+        notification_id, account, chat, student, category, key, stored, attempts, created = row
+        payload = decode(stored)
+        return cls(
+            notification_id, account, chat, student, category, key, payload, attempts, created
+        )
 
     @property
     def method(self) -> str:
         """The Bot API method it goes by: the deputy's weekly report is an XLSX document."""
-        return "sendDocument" if self.payload.get("kind") == "deputy_week" else "sendMessage"
+        return "sendDocument" if isinstance(self.payload, DeputyWeek) else "sendMessage"
+
+
+def decode_claimed(rows: Iterable[Sequence[Any]]) -> tuple[list[Outgoing], list[int]]:
+    """Claimed rows as messages, in the order queued, and the ids of those whose payload
+    reads as no known kind (a bug or a row of another version): they can only go dead."""
+    messages: list[Outgoing] = []
+    unreadable: list[int] = []
+    for row in rows:
+        try:
+            messages.append(Outgoing.from_row(row))
+        except ValidationError:
+            unreadable.append(int(row[0]))
+    return sorted(messages, key=lambda o: o.id), unreadable
 
 
 SendFn = Callable[[Outgoing], Awaitable[None]]

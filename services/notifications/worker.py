@@ -44,6 +44,7 @@ from services.notifications.queue import (
     SENT,
     Outgoing,
     SendFn,
+    decode_claimed,
 )
 from services.notifications.transport import Blocked, Rejected, RetryAfter, Skip, Transient
 
@@ -139,7 +140,10 @@ class Delivery:
             rows = await connection.execute(
                 CLAIM, {"now": now, "until": until, "limit": self.batch}
             )
-            messages = sorted((Outgoing(*row) for row in rows), key=lambda o: o.id)
+            messages, unreadable = decode_claimed(rows)
+            for notification_id in unreadable:
+                log.error("delivery: message %s has a payload of no known kind", notification_id)
+                await connection.execute(DEAD, {"id": notification_id, "error": "bad payload"})
         self._claimed_until = until
         return messages
 

@@ -1,0 +1,211 @@
+"""What a queued push says besides what is read when it is sent: one frozen type per kind.
+
+The `notifications.payload` JSON is written by `encode` and read by `decode` only; the field
+names are the stored JSON's (rows already queued, and the SQL that merges lists, read them).
+Family pushes carry ids (their facts are read when sent, with access checked again); pushes to
+staff carry the facts gathered when their run happened.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+
+def _unset(value: object) -> bool:
+    return value is None
+
+
+# --- to families: ids, read when sent -----------------------------------------------------------
+
+# A journal event's action (migration 0002): `changed` is an attendance mark's new kind.
+Action = Literal["new", "corrected", "removed", "changed"]
+
+
+class _Item(_Frozen):
+    # The child, inside a digest (one message may tell of several); a message of its own
+    # has the child in its row instead, and its JSON no such key.
+    student_id: int | None = Field(default=None, exclude_if=_unset)
+
+
+class MarkChange(_Item):
+    kind: Literal["mark"] = "mark"
+    action: Action = "new"
+    mark_id: int
+    # The value the family saw, kept from the first message's event.
+    was: str | None = None
+
+
+class AttendanceChange(_Item):
+    kind: Literal["attendance"] = "attendance"
+    action: Action = "new"
+    attendance_id: int
+    lesson_id: int | None = None
+    # The kind before the change: what a removal tells.
+    was_kind: str | None = None
+
+
+class FinalGrades(_Item):
+    """One message per child and period, however many subjects arrive together."""
+
+    kind: Literal["finals"] = "finals"
+    grades: tuple[int, ...]
+    period_id: int | None = None
+
+
+class NewHomework(_Item):
+    kind: Literal["homework"] = "homework"
+    homework_id: int
+    lesson_id: int | None = None
+
+
+FamilyItem = Annotated[
+    MarkChange | AttendanceChange | FinalGrades | NewHomework, Field(discriminator="kind")
+]
+
+
+class Digest(_Frozen):
+    """The evening message of an account in digest mode: every item since the last one."""
+
+    kind: Literal["digest"] = "digest"
+    items: tuple[FamilyItem, ...]
+
+
+class Weekly(_Frozen):
+    """The families' weekly digest (queued in SQL by `digests`): read in full when sent."""
+
+    kind: Literal["weekly"] = "weekly"
+    week_start: date
+
+
+# --- to staff: the facts of the run ---------------------------------------------------------
+
+
+class GapCategory(enum.StrEnum):
+    """What a teacher has not entered (SPEC §4)."""
+
+    TOPIC = "topic"
+    ATTENDANCE = "attendance"
+    HOMEWORK = "homework"
+    MARKS = "marks"
+    FINALS = "finals"
+
+
+class ReminderRun(enum.StrEnum):
+    EVENING = "evening"  # before today's deadlines
+    MORNING = "morning"  # what is overdue
+    SOON = "soon"  # within the hour: for deadlines counted in hours (seed 002 §2.7)
+
+
+class MissingEntry(_Frozen):
+    """One gap of the journal as a reminder or the deputy's report tells it."""
+
+    category: GapCategory
+    class_label: str = Field(alias="class")
+    subject: str
+    day: date  # the lesson's date; for final grades the period's last day
+    slot: int  # the lesson's number in the day; 0 for final grades
+    due: datetime
+    missing: int = 0  # students without a mark or a final grade
+    subgroup: str | None = None
+    period: str | None = None  # "quarter:2" for final grades
+
+
+class Reminder(_Frozen):
+    kind: Literal["reminder"] = "reminder"
+    # Whom it was meant for: checked again when sent.
+    staff_id: int
+    run: ReminderRun
+    zone: str  # the school's time zone, for the deadlines
+    gaps: tuple[MissingEntry, ...]
+
+
+class StudentWeek(_Frozen):
+    name: str
+    valid: int  # absences with a valid reason
+    invalid: int
+    late: int
+    twos: tuple[str, ...]  # subjects
+    failing: tuple[str, ...]  # subjects whose forecast is 2
+
+
+class ClassWeek(_Frozen):
+    """The class teacher's week (seed 000 §6.3, seed 004 §3.3.1)."""
+
+    kind: Literal["class_week"] = "class_week"
+    start: date
+    end: date
+    class_id: int  # checked again when sent
+    class_label: str = Field(default="", alias="class")
+    students: tuple[StudentWeek, ...]
+    behind: tuple[tuple[str, int], ...]  # subjects with overdue entries, how many
+
+
+class TeacherFigures(_Frozen):
+    name: str
+    lessons: int
+    # Lessons whose deadline has passed: the shares are of these, not of entries still due.
+    topic_due: int
+    topic: int  # entered on time
+    attendance_due: int
+    attendance: int
+    homework_expected: int
+    homework: int
+    marks: int
+    overdue_marks: int
+    overdue: int
+
+
+class OverdueEntry(MissingEntry):
+    teacher: str
+
+
+class DeputyWeek(_Frozen):
+    """The deputy director's report on journal keeping (seed 004 §7.1, §4.6.5)."""
+
+    kind: Literal["deputy_week"] = "deputy_week"
+    start: date
+    end: date
+    school_id: int  # checked again when sent
+    teachers: tuple[TeacherFigures, ...]
+    overdue: tuple[OverdueEntry, ...]
+
+
+StaffPayload = Reminder | ClassWeek | DeputyWeek
+
+Payload = Annotated[
+    MarkChange
+    | AttendanceChange
+    | FinalGrades
+    | NewHomework
+    | Digest
+    | Weekly
+    | Reminder
+    | ClassWeek
+    | DeputyWeek,
+    Field(discriminator="kind"),
+]
+
+_PAYLOAD: TypeAdapter[Payload] = TypeAdapter(Payload)
+
+
+def decode(stored: object) -> Payload:
+    """A row's payload (JSON text, or as the driver reads `jsonb`) as its type; pydantic's
+    ValidationError for one of no known kind."""
+    if isinstance(stored, str | bytes):
+        return _PAYLOAD.validate_json(stored)
+    return _PAYLOAD.validate_python(stored)
+
+
+def encode(payload: Payload) -> str:
+    """The JSON stored in `notifications.payload`."""
+    return _PAYLOAD.dump_json(payload).decode()
