@@ -18,13 +18,12 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     CompoundSelect,
-    Row,
     Select,
     and_,
     any_,
+    case,
     exists,
     literal,
-    or_,
     select,
     union_all,
 )
@@ -107,39 +106,9 @@ def _active_links(account_id: int) -> ColumnElement[bool]:
     return and_(m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None))
 
 
-def _has_consent() -> ColumnElement[bool]:
-    return exists().where(m.Consent.student_id == m.Student.id, m.Consent.revoked_at.is_(None))
-
-
-def _guardian_of(account_id: int) -> ColumnElement[bool]:
-    return exists().where(
-        m.AccountLink.account_id == account_id,
-        m.AccountLink.revoked_at.is_(None),
-        m.Guardianship.guardian_id == m.AccountLink.guardian_id,
-        m.Guardianship.student_id == m.Student.id,
-    )
-
-
-def _is_self(account_id: int) -> ColumnElement[bool]:
-    return exists().where(
-        m.AccountLink.account_id == account_id,
-        m.AccountLink.revoked_at.is_(None),
-        m.AccountLink.student_id == m.Student.id,
-    )
-
-
-def _class_teacher_of(
-    account_id: int, class_id: InstrumentedAttribute[int | None]
-) -> ColumnElement[bool]:
-    """The account is linked to a serving member of staff who is the class's class teacher."""
-    return exists().where(
-        m.AccountLink.account_id == account_id,
-        m.AccountLink.revoked_at.is_(None),
-        m.StaffRoleAssignment.staff_id == m.AccountLink.staff_id,
-        m.StaffRoleAssignment.role == m.StaffRole.CLASS_TEACHER.value,
-        m.StaffRoleAssignment.class_id == class_id,
-        exists().where(m.Staff.id == m.AccountLink.staff_id, m.Staff.left_at.is_(None)),
-    )
+def _consented(student_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The school has a consent on record for the student (seed 003 §1.5)."""
+    return exists().where(m.Consent.student_id == student_id, m.Consent.revoked_at.is_(None))
 
 
 async def identity(session: AsyncSession, account_id: int) -> Identity:
@@ -154,30 +123,48 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
     guardians = tuple(g for g, _, _ in links if g is not None)
     students = tuple(s for _, s, _ in links if s is not None)
     staff = tuple(t for _, _, t in links if t is not None)
-    classes: list[int] = []
+    classes: tuple[int, ...] = ()
     if staff:
-        rows = (
-            await session.execute(
-                select(m.StaffRoleAssignment.role, m.StaffRoleAssignment.class_id)
-                .join(m.Staff, m.Staff.id == m.StaffRoleAssignment.staff_id)
-                .where(m.StaffRoleAssignment.staff_id.in_(staff), m.Staff.left_at.is_(None))
-                .order_by(m.StaffRoleAssignment.id)
-            )
-        ).all()
-        for role, class_id in rows:
-            if role == m.StaffRole.CLASS_TEACHER and class_id is not None:
-                classes.append(class_id)
+        teachers = class_teacher_accounts().subquery()
+        rows = await session.scalars(
+            select(teachers.c.class_id)
+            .where(teachers.c.account_id == account_id)
+            .order_by(teachers.c.assignment_id)
+        )
+        classes = tuple(dict.fromkeys(rows))
     return Identity(
         account_id=account_id,
         guardian_ids=guardians,
         student_ids=students,
         staff_ids=staff,
-        class_teacher_of=tuple(classes),
+        class_teacher_of=classes,
     )
 
 
-def _student_query(account_id: int) -> Select[*tuple[Any, ...]]:
-    return (
+# The closest tie first: a class teacher who is also a parent sees their child as a parent.
+_CLOSEST = (Relation.SELF, Relation.GUARDIAN, Relation.CLASS_TEACHER)
+
+
+def _family_relations(account_id: int, student_id: int | None = None) -> Select[Any, Any]:
+    """(student_id, relation) of each link through which the account sees a student as family
+    (`family_accounts`), narrowed to one student if given."""
+    links = family_accounts(
+        None if student_id is None else [student_id], accounts=[account_id]
+    ).subquery()
+    relation = case(
+        (links.c.role == m.LinkRole.STUDENT.value, literal(Relation.SELF.value)),
+        else_=literal(Relation.GUARDIAN.value),
+    )
+    return select(links.c.student_id, relation.label("relation"))
+
+
+async def _students(
+    session: AsyncSession, relations: Select[Any, Any] | CompoundSelect[Any, Any]
+) -> list[StudentRef]:
+    """The students of these (student_id, relation) rows who are still at school, each once
+    under their closest relation, by first name."""
+    seen = relations.subquery()
+    rows = await session.execute(
         select(
             m.Student.id,
             m.Student.school_id,
@@ -186,56 +173,27 @@ def _student_query(account_id: int) -> Select[*tuple[Any, ...]]:
             m.SchoolClass.letter,
             m.Student.first_name,
             m.Student.last_name,
-            _guardian_of(account_id).label("as_guardian"),
-            _is_self(account_id).label("as_self"),
+            seen.c.relation,
         )
+        .join(seen, seen.c.student_id == m.Student.id)
         .outerjoin(m.SchoolClass, m.SchoolClass.id == m.Student.class_id)
         .where(m.Student.left_at.is_(None))
+        .order_by(m.Student.first_name, m.Student.id)
     )
-
-
-def _ref(row: Row[Any]) -> StudentRef:
-    relation = (
-        Relation.SELF
-        if row.as_self
-        else Relation.GUARDIAN
-        if row.as_guardian
-        else Relation.CLASS_TEACHER
-    )
-    return StudentRef(
-        id=row.id,
-        school_id=row.school_id,
-        class_id=row.class_id,
-        class_label=class_label(row.grade, row.letter),
-        first_name=row.first_name,
-        last_name=row.last_name,
-        relation=relation,
-    )
+    found: dict[int, StudentRef] = {}
+    for sid, school, klass, grade, letter, first, last, relation in rows:
+        ref = StudentRef(
+            sid, school, klass, class_label(grade, letter), first, last, Relation(relation)
+        )
+        held = found.get(sid)
+        if held is None or _CLOSEST.index(ref.relation) < _CLOSEST.index(held.relation):
+            found[sid] = ref
+    return list(found.values())
 
 
 async def family_students(session: AsyncSession, account_id: int) -> list[StudentRef]:
     """The account's own children (with consent) and the student themself, in a stable order."""
-    # Candidates first, through the account's links: the conditions below then look at a
-    # handful of students, not at every student of the region.
-    candidates = (
-        select(m.Guardianship.student_id)
-        .join(m.AccountLink, m.AccountLink.guardian_id == m.Guardianship.guardian_id)
-        .where(_active_links(account_id))
-        .union_all(
-            select(m.AccountLink.student_id).where(
-                _active_links(account_id), m.AccountLink.student_id.is_not(None)
-            )
-        )
-    )
-    query = _student_query(account_id).where(
-        m.Student.id.in_(candidates),
-        or_(
-            and_(_guardian_of(account_id), _has_consent()),
-            _is_self(account_id),
-        ),
-    )
-    rows = (await session.execute(query.order_by(m.Student.first_name, m.Student.id))).all()
-    return [_ref(row) for row in rows]
+    return await _students(session, _family_relations(account_id))
 
 
 async def student_for(session: AsyncSession, account_id: int, student_id: int) -> StudentRef:
@@ -244,26 +202,31 @@ async def student_for(session: AsyncSession, account_id: int, student_id: int) -
     Raises NotFound otherwise, whether or not the student exists.
     """
     _check_id(student_id)
-    query = _student_query(account_id).where(
-        m.Student.id == student_id,
-        or_(
-            and_(_guardian_of(account_id), _has_consent()),
-            _is_self(account_id),
-            _class_teacher_of(account_id, m.Student.class_id),
-        ),
+    teachers = class_teacher_accounts().subquery()
+    as_class_teacher = (
+        select(m.Student.id, literal(Relation.CLASS_TEACHER.value))
+        .join(teachers, teachers.c.class_id == m.Student.class_id)
+        .where(m.Student.id == student_id, teachers.c.account_id == account_id)
     )
-    row = (await session.execute(query)).first()
-    if row is None:
+    found = await _students(
+        session, union_all(_family_relations(account_id, student_id), as_class_teacher)
+    )
+    if not found:
         raise NotFound(student_id)
-    return _ref(row)
+    return found[0]
 
 
 async def class_for(session: AsyncSession, account_id: int, class_id: int) -> ClassRef:
     """A class its class teacher may read (seed 000 §6.3). Raises NotFound otherwise."""
     _check_id(class_id)
-    query = select(
-        m.SchoolClass.id, m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.letter
-    ).where(m.SchoolClass.id == class_id, _class_teacher_of(account_id, m.SchoolClass.id))
+    teachers = class_teacher_accounts().subquery()
+    query = (
+        select(
+            m.SchoolClass.id, m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.letter
+        )
+        .join(teachers, teachers.c.class_id == m.SchoolClass.id)
+        .where(m.SchoolClass.id == class_id, teachers.c.account_id == account_id)
+    )
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(class_id)
@@ -300,7 +263,7 @@ async def overview(session: AsyncSession, account_id: int) -> Overview:
             .where(
                 m.Guardianship.guardian_id.in_(who.guardian_ids),
                 m.Student.left_at.is_(None),
-                ~_has_consent(),
+                ~_consented(m.Student.id),
             )
             .order_by(m.Student.first_name, m.Student.id)
         )
@@ -327,28 +290,34 @@ def _ids(values: Iterable[int]) -> ColumnElement[Any]:
     return any_(literal(sorted(set(values)), ARRAY(BigInteger)))
 
 
-def family_accounts(student_ids: Iterable[int]) -> CompoundSelect[*tuple[Any, ...]]:
+def family_accounts(
+    student_ids: Iterable[int] | None = None, *, accounts: Iterable[int] | None = None
+) -> CompoundSelect[*tuple[Any, ...]]:
     """(account_id, student_id, role, created_at) of every link through which an account may
-    hear of these students now: the student's own, or a guardian's with consent on record (seed
-    003 §1.5). Two index-friendly paths, not one OR (which made PostgreSQL test every link of
-    the region for every student); students who left are the caller's to leave out."""
-    students = _ids(student_ids)
+    see and hear of a student now: the student's own, or a guardian's with consent on record
+    (seed 003 §1.5). The one family rule: the fan-out narrows it to the students of a change,
+    the send-time check to (account, student) pairs, the screens to one account. Two
+    index-friendly paths, not one OR (which made PostgreSQL test every link of the region for
+    every student); students who left are the caller's to leave out."""
     link = m.AccountLink
     own = select(link.account_id, link.student_id, link.role, link.created_at).where(
-        link.revoked_at.is_(None), link.student_id == students
+        link.revoked_at.is_(None), link.student_id.is_not(None)
     )
     guardian = (
         select(link.account_id, m.Guardianship.student_id, link.role, link.created_at)
         .join(
             link, and_(link.guardian_id == m.Guardianship.guardian_id, link.revoked_at.is_(None))
         )
-        .where(
-            m.Guardianship.student_id == students,
-            exists().where(
-                m.Consent.student_id == m.Guardianship.student_id, m.Consent.revoked_at.is_(None)
-            ),
-        )
+        .where(_consented(m.Guardianship.student_id))
     )
+    if student_ids is not None:
+        students = _ids(student_ids)
+        own = own.where(link.student_id == students)
+        guardian = guardian.where(m.Guardianship.student_id == students)
+    if accounts is not None:
+        account_ids = _ids(accounts)
+        own = own.where(link.account_id == account_ids)
+        guardian = guardian.where(link.account_id == account_ids)
     return union_all(own, guardian)
 
 
@@ -360,11 +329,11 @@ async def family_names(
     of notifications."""
     if not pairs:
         return {}
-    links = family_accounts(s for _, s in pairs).subquery()
+    links = family_accounts((s for _, s in pairs), accounts=(a for a, _ in pairs)).subquery()
     rows = await session.execute(
-        select(links.c.account_id, m.Student.id, m.Student.first_name, m.Student.last_name)
-        .join(m.Student, and_(m.Student.id == links.c.student_id, m.Student.left_at.is_(None)))
-        .where(links.c.account_id == _ids(a for a, _ in pairs))
+        select(links.c.account_id, m.Student.id, m.Student.first_name, m.Student.last_name).join(
+            m.Student, and_(m.Student.id == links.c.student_id, m.Student.left_at.is_(None))
+        )
     )
     return {
         (account, student): f"{first} {last}"
@@ -384,23 +353,36 @@ def staff_accounts() -> Select[int, int | None, int]:
 
 
 def _in_role(*roles: m.StaffRole) -> Select[*tuple[Any, ...]]:
+    """(account_id, staff_id, school_id, class_id, assignment_id) of the accounts of staff
+    holding one of these roles now."""
     links = staff_accounts().subquery()
     role = m.StaffRoleAssignment
-    return select(links.c.account_id, links.c.staff_id, links.c.school_id, role.class_id).join(
-        role, and_(role.staff_id == links.c.staff_id, role.role.in_([r.value for r in roles]))
-    )
+    return select(
+        links.c.account_id,
+        links.c.staff_id,
+        links.c.school_id,
+        role.class_id,
+        role.id.label("assignment_id"),
+    ).join(role, and_(role.staff_id == links.c.staff_id, role.role.in_([r.value for r in roles])))
 
 
 def class_teacher_accounts() -> Select[*tuple[Any, ...]]:
-    """(account_id, staff_id, school_id, class_id) of every class teacher's account: the
-    class's weekly summary goes to them (seed 000 §6.3)."""
+    """(account_id, staff_id, school_id, class_id, assignment_id) of every class teacher's
+    account: who reads the class's journal and gets its weekly summary (seed 000 §6.3)."""
     return _in_role(m.StaffRole.CLASS_TEACHER)
 
 
 def deputy_accounts() -> Select[*tuple[Any, ...]]:
-    """(account_id, staff_id, school_id, class_id) of every deputy director's and
-    administrator's account: the school's report on journal keeping (seed 004 §7.1)."""
+    """(account_id, staff_id, school_id, class_id, assignment_id) of every deputy director's
+    and administrator's account: the school's report on journal keeping (seed 004 §7.1)."""
     return _in_role(m.StaffRole.DEPUTY_DIRECTOR, m.StaffRole.ADMINISTRATOR)
+
+
+def lesson_teacher(lesson: str) -> str:
+    """SQL: the member of staff a lesson (the alias `lesson` of `lessons`) belongs to: the
+    substitute when there was one (seed 000 §5.2, seed 004 §4.4.3). They are reminded of its
+    missing entries, and the deputy's report counts it as theirs."""
+    return f"coalesce({lesson}.substitute_teacher_id, {lesson}.teacher_id)"
 
 
 async def _holds(session: AsyncSession, rule: Select[*tuple[Any, ...]], **values: int) -> bool:

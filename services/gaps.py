@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access import lesson_teacher
+from services.db.current import is_current_mark
 from services.notifications.payloads import GapCategory as Category
 from services.notifications.payloads import MissingEntry
 from services.profiles import Profile, profile_for
@@ -100,12 +102,21 @@ def zone_or(name: str | None, default: str) -> ZoneInfo:
         return ZoneInfo(default)
 
 
+def _taught(owner: str) -> str:
+    """SQL: student `s` is taught at `owner` (a lesson or an assignment): its class's current
+    students, or its subgroup's where it has one."""
+    return f"""s.class_id = {owner}.class_id AND s.left_at IS NULL
+                     AND ({owner}.subgroup_id IS NULL OR EXISTS (
+                         SELECT 1 FROM subgroup_members sm
+                         WHERE sm.subgroup_id = {owner}.subgroup_id AND sm.student_id = s.id))"""
+
+
 # Every lesson of the window that lacks something, with what it lacks. Students counted for
 # marks are the class's (or subgroup's) present students without a current mark.
 _LESSON_GAPS = text(
-    """
+    f"""
     SELECT * FROM (
-        SELECT l.id, l.school_id, coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id,
+        SELECT l.id, l.school_id, {lesson_teacher("l")} AS staff_id,
                l.date, l.slot, l.ends_at, c.grade, c.letter, sg.name AS subgroup, sub.name,
                l.class_id,
                (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
@@ -114,10 +125,7 @@ _LESSON_GAPS = text(
                wk.code, wk.is_control,
                CASE WHEN wk.id IS NOT NULL THEN (
                    SELECT count(*) FROM students s
-                   WHERE s.class_id = l.class_id AND s.left_at IS NULL
-                     AND (l.subgroup_id IS NULL OR EXISTS (
-                         SELECT 1 FROM subgroup_members sm
-                         WHERE sm.subgroup_id = l.subgroup_id AND sm.student_id = s.id))
+                   WHERE {_taught("l")}
                      AND NOT EXISTS (
                          SELECT 1 FROM attendance a
                          WHERE a.lesson_id = l.id AND a.student_id = s.id
@@ -125,9 +133,7 @@ _LESSON_GAPS = text(
                      -- the lesson's current marks, read once per lesson
                      AND s.id NOT IN (
                          SELECT mk.student_id FROM marks mk
-                         WHERE mk.lesson_id = l.id AND mk.value IS NOT NULL
-                           AND (SELECT r.id FROM marks r WHERE r.replaces_id = mk.id
-                                LIMIT 1) IS NULL)
+                         WHERE mk.lesson_id = l.id AND {is_current_mark("mk")})
                ) ELSE 0 END AS unmarked,
                (SELECT max(x.ends_at) FROM lessons x
                 WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends
@@ -149,19 +155,14 @@ _LESSON_GAPS = text(
 
 # Per teaching assignment of the period's classes: students without a current final grade.
 _FINAL_GAPS = text(
-    """
+    f"""
     SELECT t.id, t.staff_id, c.grade, c.letter, sg.name, sub.name, t.class_id,
            (SELECT count(*) FROM students s
-            WHERE s.class_id = t.class_id AND s.left_at IS NULL
-              AND (t.subgroup_id IS NULL OR EXISTS (
-                  SELECT 1 FROM subgroup_members sm
-                  WHERE sm.subgroup_id = t.subgroup_id AND sm.student_id = s.id))
+            WHERE {_taught("t")}
               AND NOT EXISTS (
-                  SELECT 1 FROM final_grades f
+                  SELECT 1 FROM current_final_grades f
                   WHERE f.student_id = s.id AND f.subject_id = t.subject_id
-                    AND f.period_id = :period AND f.value IS NOT NULL
-                    AND (SELECT r.id FROM final_grades r WHERE r.replaces_id = f.id
-                         LIMIT 1) IS NULL)
+                    AND f.period_id = :period)
            ) AS missing
     FROM teaching_assignments t
     JOIN classes c ON c.id = t.class_id AND c.academic_year_id = :year

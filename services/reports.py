@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services import access
 from services.db import models as m
+from services.db.current import is_current_mark
 from services.gaps import Gap, SchoolRules, school_gaps
 from services.notifications.fanout import after_quiet_hours
 from services.notifications.payloads import (
@@ -86,11 +87,10 @@ _CLASS_WEEK = text(
            count(a.id) FILTER (WHERE a.kind = 'absent' AND NOT a.is_valid) AS invalid,
            count(a.id) FILTER (WHERE a.kind = 'late') AS late,
            (SELECT coalesce(array_agg(DISTINCT sub.name), '{}')
-            FROM marks mk JOIN lessons ml ON ml.id = mk.lesson_id
+            FROM current_marks mk JOIN lessons ml ON ml.id = mk.lesson_id
             JOIN subjects sub ON sub.id = ml.subject_id
             WHERE mk.student_id = s.id AND mk.value IN ('1', '2')
-              AND ml.date BETWEEN :start AND :end
-              AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id)) AS twos
+              AND ml.date BETWEEN :start AND :end) AS twos
     FROM students s
     LEFT JOIN attendance a ON a.student_id = s.id
          AND a.lesson_id IN (SELECT id FROM lessons WHERE class_id = :class
@@ -107,13 +107,12 @@ _FAILING = text(
     SELECT mk.student_id, sub.name,
            sum(CAST(mk.value AS numeric) * coalesce(mk.weight, wk.weight, 1))
              / sum(coalesce(mk.weight, wk.weight, 1)) AS average
-    FROM marks mk
+    FROM current_marks mk
     JOIN lessons ml ON ml.id = mk.lesson_id AND ml.class_id = :class
                    AND ml.date BETWEEN :start AND :end
     JOIN subjects sub ON sub.id = ml.subject_id
     LEFT JOIN work_kinds wk ON wk.id = mk.work_kind_id
     WHERE mk.value IN ('1', '2', '3', '4', '5')
-      AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id)
     GROUP BY mk.student_id, sub.name
     HAVING sum(CAST(mk.value AS numeric) * coalesce(mk.weight, wk.weight, 1))
              / sum(coalesce(mk.weight, wk.weight, 1)) < 2 + CAST(:round_from AS numeric)
@@ -202,16 +201,15 @@ def _deputies(school_id: int) -> Select[*tuple[Any, ...]]:
 
 
 _WEEK_LESSONS = text(
-    """
-    SELECT coalesce(l.substitute_teacher_id, l.teacher_id) AS staff_id, l.date, l.ends_at,
+    f"""
+    SELECT {access.lesson_teacher("l")} AS staff_id, l.date, l.ends_at,
            (SELECT max(x.ends_at) FROM lessons x
             WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends,
            l.topic_at, l.attendance_taken_at,
            (SELECT min(h.created_at) FROM homework h WHERE h.lesson_id = l.id) AS homework_at,
            c.grade,
-           (SELECT count(*) FROM marks mk WHERE mk.lesson_id = l.id AND mk.value IS NOT NULL
-              AND (SELECT r.id FROM marks r WHERE r.replaces_id = mk.id LIMIT 1) IS NULL)
-             AS marks
+           (SELECT count(*) FROM marks mk WHERE mk.lesson_id = l.id
+              AND {is_current_mark("mk")}) AS marks
     FROM lessons l JOIN classes c ON c.id = l.class_id
     WHERE l.school_id = :school AND l.date BETWEEN :start AND :end
     """
@@ -344,51 +342,40 @@ async def queue_weekly_reports(
             now=now,
             label=f"{grade}{letter}",
         )
-        queued += await _queue(
-            connection,
-            (account, chat),
-            f"class_week:{class_id}:{week_key}",
-            week,
-            _not_before(now, school, zone, quiet_from, quiet_to),
-        )
+        reader = (account, chat, quiet_from, quiet_to, zone)
+        key = f"class_week:{class_id}:{week_key}"
+        queued += await _queue(connection, reader, key, week, school=school, now=now)
     deputies = (await connection.execute(_deputies(school.id))).all()
     if deputies:
         report = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
-        for account, chat, quiet_from, quiet_to, zone in deputies:
-            queued += await _queue(
-                connection,
-                (account, chat),
-                f"deputy_week:{school.id}:{week_key}",
-                report,
-                _not_before(now, school, zone, quiet_from, quiet_to),
-            )
+        for reader in deputies:
+            key = f"deputy_week:{school.id}:{week_key}"
+            queued += await _queue(connection, tuple(reader), key, report, school=school, now=now)
     return queued
 
 
 async def _queue(
     connection: AsyncConnection,
-    to: tuple[int, int],
+    reader: tuple[int, int, time, time, str | None],
     key: str,
     payload: StaffPayload,
-    not_before: datetime,
+    *,
+    school: SchoolRules,
+    now: datetime,
 ) -> int:
-    """One summary for one account (account, chat), once per key."""
+    """One summary for one reader, once per key: now, or after their quiet hours (SPEC §5)."""
+    account, chat, quiet_from, quiet_to, zone = reader
     result = await connection.execute(
         _QUEUE,
         {
-            "account": to[0],
-            "chat": to[1],
+            "account": account,
+            "chat": chat,
             "category": payload.kind,
             "key": key,
             "payload": encode(payload),
-            "not_before": not_before,
+            "not_before": after_quiet_hours(
+                now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to
+            ),
         },
     )
     return int(result.rowcount)
-
-
-def _not_before(
-    now: datetime, school: SchoolRules, zone: str | None, quiet_from: time, quiet_to: time
-) -> datetime:
-    """Now, or the end of the reader's quiet hours (SPEC §5)."""
-    return after_quiet_hours(now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to)

@@ -5,7 +5,8 @@ Marks and final grades are append-only: a correction or removal is a new row who
 revision is the one nothing replaces, unless it is a removal. That rule is written once, as the
 views `current_marks` and `current_final_grades`; code selects from these tables (raw SQL names
 the views), never from `marks` with an anti-join of its own. PostgreSQL inlines the views, so
-conditions on their columns still reach the indexes of the underlying tables.
+conditions on their columns still reach the indexes of the underlying tables. The one exception
+is `is_current_mark`, the same rule as a per-row probe for queries that look lesson by lesson.
 """
 
 from __future__ import annotations
@@ -34,3 +35,18 @@ def _view_of(model: type[Base], view_name: str) -> Table:
 
 current_marks = _view_of(m.Mark, "current_marks")
 current_final_grades = _view_of(m.FinalGrade, "current_final_grades")
+
+
+def is_current_mark(alias: str) -> str:
+    """SQL: the row `alias` of `marks` is a current revision, for raw SQL over many lessons.
+
+    The same rule as the view `current_marks`, spelled as a scalar subquery that PostgreSQL
+    cannot turn into a join: one probe of `marks.replaces_id` per mark. Through the view, a
+    count of a lesson's marks became a merge anti-join over every correction of the year,
+    once per lesson (the deputy's week: 10 ms → 49 ms on 2,000 students). Use it where a
+    query looks at a lesson's marks lesson by lesson; select from the view everywhere else.
+    """
+    return (
+        f"{alias}.value IS NOT NULL"
+        f" AND (SELECT r.id FROM marks r WHERE r.replaces_id = {alias}.id LIMIT 1) IS NULL"
+    )

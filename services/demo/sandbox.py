@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import linking
@@ -223,36 +223,65 @@ async def _latest_lesson(
     return (int(lesson[0]), int(lesson[1]), int(lesson[2]), str(lesson[3]))
 
 
+# Each written as the lesson's teacher would: :s the student, :l the lesson, :t the teacher.
+_ADD_MARK = text(
+    "INSERT INTO marks (student_id, lesson_id, value, author_id) VALUES (:s, :l, :v, :t)"
+)
+_ADD_ABSENCE = text(
+    "INSERT INTO attendance (student_id, lesson_id, kind, reason, is_valid, author_id)"
+    " VALUES (:s, :l, 'absent', 'unknown', false, :t)"
+    " ON CONFLICT (student_id, lesson_id) DO UPDATE SET kind = 'absent',"
+    " minutes_late = NULL, updated_at = now()"
+)
+
+
+async def _at_latest_lesson(
+    engine: AsyncEngine,
+    student_id: int,
+    today: date,
+    subject: str | None,
+    *,
+    statement: TextClause,
+    values: dict[str, str],
+    told: str,
+) -> Event:
+    """Write `statement` for the student's latest lesson; the event the sandbox tells."""
+    async with engine.begin() as connection:
+        lesson_id, _, teacher_id, subject_name = await _latest_lesson(
+            connection, student_id, today, subject
+        )
+        await connection.execute(
+            statement, {"s": student_id, "l": lesson_id, "t": teacher_id, **values}
+        )
+        return Event(await _student_name(connection, student_id), subject_name, told)
+
+
 async def add_mark(
     engine: AsyncEngine, student_id: int, value: str, subject: str | None, today: date
 ) -> Event:
     """A mark for the student's latest lesson, written as the lesson's teacher would."""
-    async with engine.begin() as connection:
-        lesson = await _latest_lesson(connection, student_id, today, subject)
-        await connection.execute(
-            text(
-                "INSERT INTO marks (student_id, lesson_id, value, author_id)"
-                " VALUES (:s, :l, :v, :t)"
-            ),
-            {"s": student_id, "l": lesson[0], "v": value, "t": lesson[2]},
-        )
-        return Event(await _student_name(connection, student_id), lesson[3], value)
+    return await _at_latest_lesson(
+        engine,
+        student_id,
+        today,
+        subject,
+        statement=_ADD_MARK,
+        values={"v": value},
+        told=value,
+    )
 
 
 async def add_absence(engine: AsyncEngine, student_id: int, today: date) -> Event:
     """The student marked absent (reason unknown) at the latest lesson."""
-    async with engine.begin() as connection:
-        lesson = await _latest_lesson(connection, student_id, today, None)
-        await connection.execute(
-            text(
-                "INSERT INTO attendance (student_id, lesson_id, kind, reason, is_valid, author_id)"
-                " VALUES (:s, :l, 'absent', 'unknown', false, :t)"
-                " ON CONFLICT (student_id, lesson_id) DO UPDATE SET kind = 'absent',"
-                " minutes_late = NULL, updated_at = now()"
-            ),
-            {"s": student_id, "l": lesson[0], "t": lesson[2]},
-        )
-        return Event(await _student_name(connection, student_id), lesson[3], "absent")
+    return await _at_latest_lesson(
+        engine,
+        student_id,
+        today,
+        None,
+        statement=_ADD_ABSENCE,
+        values={},
+        told="absent",
+    )
 
 
 async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event:
@@ -276,9 +305,8 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
                               AND :today BETWEEN p.starts_on AND p.ends_on
                 JOIN lessons l ON l.class_id = s.class_id
                               AND l.date BETWEEN p.starts_on AND p.ends_on
-                JOIN marks mk ON mk.lesson_id = l.id AND mk.student_id = s.id
-                             AND mk.value IN ('1', '2', '3', '4', '5')
-                             AND NOT EXISTS (SELECT 1 FROM marks r WHERE r.replaces_id = mk.id)
+                JOIN current_marks mk ON mk.lesson_id = l.id AND mk.student_id = s.id
+                                     AND mk.value IN ('1', '2', '3', '4', '5')
                 LEFT JOIN work_kinds wk ON wk.id = mk.work_kind_id
                 WHERE s.id = :s
                   AND NOT EXISTS (SELECT 1 FROM final_grades f WHERE f.student_id = s.id

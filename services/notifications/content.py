@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from services import access, journal
 from services.db import models as m
+from services.db.current import current_final_grades
 from services.forecast import Forecast
 from services.journal import MarkItem, PeriodRef
 from services.notifications.payloads import (
@@ -133,11 +134,12 @@ _MARKS = (
 )
 
 _final_previous = aliased(m.FinalGrade, name="previous")
-_final_later = aliased(m.FinalGrade, name="later")
+_final = current_final_grades.c
+# Several revisions in one message: only the current one of each grade is told.
 _FINALS = (
     select(
-        m.FinalGrade.id,
-        m.FinalGrade.value,
+        _final.id,
+        _final.value,
         _final_previous.value,
         m.Subject.name,
         m.Period.id,
@@ -146,15 +148,11 @@ _FINALS = (
         m.Period.starts_on,
         m.Period.ends_on,
     )
-    .join(m.Subject, m.Subject.id == m.FinalGrade.subject_id)
-    .join(m.Period, m.Period.id == m.FinalGrade.period_id)
-    .outerjoin(_final_previous, _final_previous.id == m.FinalGrade.replaces_id)
-    .where(
-        m.FinalGrade.id.in_(bindparam("ids", expanding=True)),
-        m.FinalGrade.value.is_not(None),
-        # Several revisions in one message: only the latest of each grade is told.
-        ~select(_final_later.id).where(_final_later.replaces_id == m.FinalGrade.id).exists(),
-    )
+    .select_from(current_final_grades)
+    .join(m.Subject, m.Subject.id == _final.subject_id)
+    .join(m.Period, m.Period.id == _final.period_id)
+    .outerjoin(_final_previous, _final_previous.id == _final.replaces_id)
+    .where(_final.id.in_(bindparam("ids", expanding=True)))
 )
 
 _LESSONS = (
