@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import subprocess
 import sys
@@ -35,13 +34,10 @@ from urllib.parse import quote
 
 import asyncpg
 
-from bench.notify import link_everyone
+from bench.common import linked_demo, worker_environment
 from bot.testing.fake_api import FakeBotAPI, Request
-from services import demo
-from services.db import migrate
-from services.db.session import asyncpg_dsn, create_engine
+from services.db.session import asyncpg_dsn
 
-TOKEN = "123456789:CHAOS-token-for-the-fake-bot-api"
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "chaos"
 Mode = Literal["immediate", "fast"]
@@ -118,15 +114,7 @@ class School:
 
 
 async def prepare(url: str, students: int) -> School:
-    engine = create_engine(url, pool_size=2)
-    try:
-        await migrate.upgrade(engine)
-        await demo.seed_demo(engine, seed=7, students=students)
-    finally:
-        await engine.dispose()
-    pg = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await link_everyone(pg)
+    async with linked_demo(url, seed=7, students=students) as pg:
         rows = await pg.fetch(
             """
             SELECT s.id,
@@ -141,8 +129,6 @@ async def prepare(url: str, students: int) -> School:
             JOIN classes k ON k.id = s.class_id AND k.grade > 1
             """
         )
-    finally:
-        await pg.close()
     chosen = [r for r in rows if r["chats"] and r["lessons"]]
     return School(
         [r["id"] for r in chosen],
@@ -158,16 +144,7 @@ class Worker:
     """`journalbot notify worker` in a process of its own, started again whenever it ends."""
 
     def __init__(self, url: str, api: FakeBotAPI, log: IO[bytes], **env: str) -> None:
-        self.environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        self.environment.update(
-            BOT_TOKEN=TOKEN,
-            DATABASE_URL=url,
-            TELEGRAM_API_URL=api.url,
-            LOG_LEVEL="WARNING",
-            CODE_SECRET="chaos",
-            HEALTH_PORT="0",
-            **env,
-        )
+        self.environment = worker_environment(url, api.url, HEALTH_PORT="0", **env)
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
         self.exits = 0  # ends of its own (not our SIGKILLs)

@@ -13,7 +13,6 @@ queued and the worker's peak memory.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import os
@@ -29,14 +28,21 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench.common import create_database, drop_database, server_url, summary
+from bench.common import (
+    command_line,
+    drop_database,
+    link_everyone,
+    linked_demo,
+    run_main,
+    scratch_database,
+    server_url,
+    summary,
+    worker_environment,
+)
 from bench.queries import ensure_database
 from bot.testing.fake_api import FakeBotAPI
-from services import demo
-from services.db import migrate
-from services.db.session import asyncpg_dsn, create_engine, with_database
+from services.db.session import asyncpg_dsn, with_database
 
-TOKEN = "123456789:BENCH-token-for-the-fake-bot-api"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,15 +70,7 @@ def _machine() -> tuple[float, float]:
 async def worker(
     url: str, api: FakeBotAPI, **env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    environment = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
-    environment.update(
-        BOT_TOKEN=TOKEN,
-        DATABASE_URL=url,
-        TELEGRAM_API_URL=api.url,
-        LOG_LEVEL="WARNING",
-        CODE_SECRET="bench",
-        **env,
-    )
+    environment = worker_environment(url, api.url, **env)
     with tempfile.TemporaryDirectory() as data:
         environment["DATA_DIR"] = data
         process = await asyncio.create_subprocess_exec(
@@ -96,40 +94,9 @@ class Region:
     guardians_of: dict[int, list[int]]  # whose chats those are
 
 
-async def link_everyone(pg: asyncpg.Connection) -> None:
-    """Every guardian of a consented child gets an account (and a chat) of their own.
-
-    The benchmark runs at any hour: its parents have no quiet hours (equal ends) and no
-    weekly digest, which on a Sunday evening would mix with the marks being measured.
-    """
-    await pg.execute(
-        """
-        INSERT INTO tg_accounts (id, chat_id, language, quiet_from, quiet_to)
-        SELECT 900000000 + g.id, 900000000 + g.id, 'ru', '00:00', '00:00' FROM guardians g
-        ON CONFLICT (id) DO UPDATE SET quiet_from = '00:00', quiet_to = '00:00';
-        INSERT INTO account_links (account_id, role, guardian_id)
-        SELECT 900000000 + g.id, 'guardian', g.id FROM guardians g
-        WHERE NOT EXISTS (SELECT 1 FROM account_links l WHERE l.guardian_id = g.id);
-        INSERT INTO notification_prefs (account_id, category, mode)
-        SELECT a.id, 'weekly', 'off' FROM tg_accounts a
-        WHERE NOT EXISTS (SELECT 1 FROM notification_prefs p
-                          WHERE p.account_id = a.id AND p.category = 'weekly'
-                            AND p.student_id IS NULL);
-        """
-    )
-
-
-async def prepare_small(server: str, students: int) -> tuple[str, Region]:
-    name, url = await create_database(server)
-    engine = create_engine(url, pool_size=2)
-    try:
-        await migrate.upgrade(engine)
-        await demo.seed_demo(engine, seed=3, students=students)
-    finally:
-        await engine.dispose()
-    pg = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await link_everyone(pg)
+async def prepare_small(url: str, students: int) -> Region:
+    """The demo school of `students` in the empty database at `url`, every parent linked."""
+    async with linked_demo(url, seed=3, students=students) as pg:
         rows = await pg.fetch(
             """
             SELECT s.id, min(l.id) AS lesson,
@@ -143,16 +110,13 @@ async def prepare_small(server: str, students: int) -> tuple[str, Region]:
             GROUP BY s.id
             """
         )
-    finally:
-        await pg.close()
-    region = Region(
+    return Region(
         url,
         [r["id"] for r in rows if r["chats"]],
         {r["id"]: r["lesson"] for r in rows},
         {r["id"]: r["chats"] for r in rows},
         {r["id"]: list(r["guardians"] or []) for r in rows},
     )
-    return name, region
 
 
 async def insert_marks(pg: asyncpg.Connection, region: Region, students: list[int]) -> float:
@@ -289,12 +253,12 @@ async def quarter_end(server: str, region_students: int, api: FakeBotAPI) -> Non
 
 async def main(students: int, region_students: int, skip_quarter: bool) -> None:
     server = server_url()
-    name, region = await prepare_small(server, students)
-    print(
-        f"\nnotify benchmark: {students} students, {len(region.students)} with linked parents "
-        f"({sum(region.chats_of.values())} chats); worker = `journalbot notify worker`"
-    )
-    try:
+    async with scratch_database(server) as url:
+        region = await prepare_small(url, students)
+        print(
+            f"\nnotify benchmark: {students} students, {len(region.students)} with linked "
+            f"parents ({sum(region.chats_of.values())} chats); worker = `journalbot notify worker`"
+        )
         async with FakeBotAPI() as api:
             async with worker(region.url, api, NOTIFY_RATE="1000", NOTIFY_CONCURRENCY="32"):
                 idle, used = await latency_idle(api, region, 100)
@@ -337,14 +301,10 @@ async def main(students: int, region_students: int, skip_quarter: bool) -> None:
                 )
             if not skip_quarter:
                 await quarter_end(server, region_students, api)
-    finally:
-        await drop_database(server, name)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--students", type=int, default=5000)
+    parser = command_line(__doc__, students=5000)
     parser.add_argument("--region-students", type=int, default=100_000)
     parser.add_argument("--skip-quarter", action="store_true")
-    args = parser.parse_args()
-    asyncio.run(main(args.students, args.region_students, args.skip_quarter))
+    run_main(main, parser)

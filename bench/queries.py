@@ -10,7 +10,6 @@ In the same run it measures a bare aiogram handler that answers without the data
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import itertools
@@ -26,7 +25,7 @@ import asyncpg
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
-from bench.common import create_database, server_url, summary
+from bench.common import command_line, create_database, run_main, server_url, summary
 from bot.app import create_bot
 from bot.cli.common import ProgressBar
 from bot.dispatcher import create_dispatcher
@@ -326,11 +325,9 @@ async def main(students: int, seed: int, requests: int, rounds: int, concurrency
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--students", type=int, default=100_000)
+    parser = command_line(__doc__, students=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
-    asyncio.run(main(args.students, args.seed, args.requests, args.rounds, args.concurrency))
+    run_main(main, parser)

@@ -11,15 +11,13 @@ the queue) for every school; the weekly summaries to class teachers and deputies
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import statistics
 import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from bench.common import server_url, summary
+from bench.common import command_line, run_main, server_url, summary
 from bench.queries import ensure_database
 from services import reminders, reports
 from services.db.session import create_engine
@@ -116,8 +114,6 @@ async def main(students: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--students", type=int, default=100_000)
+    parser = command_line(__doc__, students=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    asyncio.run(main(args.students, args.rounds))
+    run_main(main, parser)

@@ -170,10 +170,15 @@ async def _poll(dispatcher: Dispatcher, bot: Bot, *, stop: asyncio.Event) -> Non
         await polling
     finally:
         stopped.cancel()
-        if not polling.done():
-            polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
+        await _cancel(polling)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel `task` unless it has ended, and wait until it has."""
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _gave_up(task: asyncio.Task[None]) -> ProcessFailed:
@@ -210,10 +215,7 @@ async def _run_until_stopped(
         await updates
     finally:
         stop_updates.set()
-        if not updates.done():
-            updates.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await updates
+        await _cancel(updates)
     if failed:
         raise _gave_up(notifications)
 

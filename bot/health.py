@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from aiogram.types import TelegramObject, Update
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.middlewares import Handler
 from bot.settings import Settings
 from services import metrics, probes
 from services.db.session import Engine
@@ -33,12 +33,7 @@ DATABASE_TIMEOUT_SECONDS = 2.0
 class UpdateMetricsMiddleware(BaseMiddleware):
     """Counts updates and times their handling by kind (message, callback_query, ...)."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         kind = update_kind(event)
         started = time.perf_counter()
         try:

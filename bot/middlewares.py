@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
 from services import accounts
 from services.db.session import Session, SessionFactory
+
+# What a middleware calls to go on: the next middleware, or the handler itself.
+Handler: TypeAlias = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -18,12 +21,7 @@ class DbSessionMiddleware(BaseMiddleware):
     def __init__(self, sessionmaker: SessionFactory) -> None:
         self.sessionmaker = sessionmaker
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
             return await handler(event, data)
@@ -32,12 +30,7 @@ class DbSessionMiddleware(BaseMiddleware):
 class AccountMiddleware(BaseMiddleware):
     """Looks up the sender's stored preferences so replies use their chosen language."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: Session = data["session"]
         found = await accounts.prefs(session, user.id) if user is not None else None

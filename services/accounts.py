@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
@@ -18,6 +18,11 @@ class AccountPrefs:
     language: str | None
     timezone: str | None
     selected_student_id: int | None
+
+
+def account_update(account_id: int, **values: object) -> Update:
+    """The statement that sets columns of one account's row."""
+    return update(m.TelegramAccount).where(m.TelegramAccount.id == account_id).values(**values)
 
 
 async def prefs(session: AsyncSession, account_id: int) -> AccountPrefs | None:
@@ -37,11 +42,7 @@ async def prefs(session: AsyncSession, account_id: int) -> AccountPrefs | None:
 
 async def set_language(session: AsyncSession, *, account_id: int, language: str) -> None:
     """Store the account's language (own account only). Commits."""
-    await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(language=language)
-    )
+    await session.execute(account_update(account_id, language=language))
     await session.commit()
 
 
@@ -57,11 +58,7 @@ async def select_student(session: AsyncSession, *, account_id: int, student_id: 
         student_id=student_id,
         details={"screen": "child"},
     )
-    await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(selected_student_id=student_id)
-    )
+    await session.execute(account_update(account_id, selected_student_id=student_id))
     await session.commit()
 
 
@@ -73,9 +70,7 @@ async def set_blocked(
     Blocking also cancels what is waiting to be sent: it could never be delivered.
     """
     await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(is_active=not blocked, blocked_at=now if blocked else None)
+        account_update(account_id, is_active=not blocked, blocked_at=now if blocked else None)
     )
     if blocked:
         await session.execute(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cli.common import CommandError, in_range, moment, zone_of
+from bot.cli.common import CommandError, command_group, in_range, moment, zone_of
 from bot.cli.database import open_session
 from bot.settings import Settings
 
@@ -91,8 +91,7 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_parsers(commands: Subcommands) -> None:
     """`access` and `audit`."""
-    access = commands.add_parser("access", help="who is linked; revoke access")
-    access_commands = access.add_subparsers(dest="access_command", required=True, metavar="ACTION")
+    access_commands = command_group(commands, "access", help="who is linked; revoke access")
     listing = access_commands.add_parser("list", help="every account link")
     listing.add_argument("--all", action="store_true", help="include revoked links")
     revoke = access_commands.add_parser(

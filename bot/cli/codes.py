@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CommandError, in_range, moment, zone_of
+from bot.cli.common import CommandError, command_group, in_range, moment, zone_of
 from bot.cli.database import open_session
 from bot.settings import Settings
 
@@ -98,8 +98,7 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Subcommands) -> None:
-    codes = commands.add_parser("codes", help="activation codes for linking accounts")
-    codes_commands = codes.add_subparsers(dest="codes_command", required=True, metavar="ACTION")
+    codes_commands = command_group(commands, "codes", help="activation codes for linking accounts")
     issue = codes_commands.add_parser("issue", help="issue one-time codes (shown once)")
     who = issue.add_mutually_exclusive_group(required=True)
     who.add_argument("--class", dest="class_label", help="every student and guardian of a class")

@@ -20,6 +20,12 @@ class CommandError(Exception):
     """A failure to report to the person in one line, without a traceback."""
 
 
+def command_group(commands: Subcommands, name: str, *, help: str) -> Subcommands:
+    """`journalbot NAME ACTION ...`: a group of commands; the action lands in `NAME_command`."""
+    group = commands.add_parser(name, help=help)
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
+
+
 def zone_of(name: str | None, settings: Settings) -> ZoneInfo:
     """A school's zone, else the default one: the command line never prints bare UTC."""
     return ZoneInfo(name or settings.default_timezone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CommandError
+from bot.cli.common import CommandError, command_group
 from bot.cli.database import open_database
 from bot.settings import Settings
 
@@ -33,8 +33,7 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Subcommands) -> None:
-    db = commands.add_parser("db", help="database migrations")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands = command_group(commands, "db", help="database migrations")
     upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema")
     upgrade.add_argument("revision", nargs="?", default="head")
     downgrade = db_commands.add_parser("downgrade", help="migrate back to REVISION")

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cli.common import moment, zone_of
+from bot.cli.common import command_group, moment, zone_of
 from bot.cli.database import open_database
 from bot.cli.run import cmd_worker
 from bot.settings import Settings
@@ -51,8 +51,7 @@ async def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Subcommands) -> None:
-    notify = commands.add_parser("notify", help="the notification queue")
-    notify_commands = notify.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
+    notify_commands = command_group(commands, "notify", help="the notification queue")
     notify_commands.add_parser("status", help="queue depth, oldest pending, dead messages")
     notify_commands.add_parser("retry-dead", help="queue dead messages again")
     notify_commands.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.cli.common import CommandError
@@ -14,20 +15,25 @@ if TYPE_CHECKING:
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import ProcessFailed, StartupError, run_bot
+    from bot.app import run_bot
 
-    try:
-        await run_bot(settings, database_url(settings))
-    except (StartupError, ProcessFailed) as exc:
-        raise CommandError(str(exc)) from None
-    return 0
+    return await _until_stopped(run_bot, settings)
 
 
 async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import ProcessFailed, StartupError, run_worker
+    from bot.app import run_worker
+
+    return await _until_stopped(run_worker, settings)
+
+
+async def _until_stopped(
+    run: Callable[[Settings, str], Awaitable[None]], settings: Settings
+) -> int:
+    """Run a long-running process; its start-up failure or its end by failure in one line."""
+    from bot.app import ProcessFailed, StartupError
 
     try:
-        await run_worker(settings, database_url(settings))
+        await run(settings, database_url(settings))
     except (StartupError, ProcessFailed) as exc:
         raise CommandError(str(exc)) from None
     return 0

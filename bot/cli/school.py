@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CommandError
+from bot.cli.common import CommandError, command_group
 from bot.cli.database import open_database
 from bot.settings import Settings
 
@@ -58,8 +58,9 @@ async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Subcommands) -> None:
-    school = commands.add_parser("school", help="a school's regulation profile and deadlines")
-    school_commands = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
+    school_commands = command_group(
+        commands, "school", help="a school's regulation profile and deadlines"
+    )
     school_commands.add_parser("list", help="schools, their profiles and overrides")
     show = school_commands.add_parser("show", help="the rules in force at a school")
     show.add_argument("--school", type=int, required=True)

@@ -30,7 +30,7 @@ from handlers.render import (
 from services import audit, journal
 from services.access import NotFound, StudentRef
 from services.db.session import Session
-from services.forecast import Forecast
+from services.forecast import Forecast, Hint
 from services.journal import MarkItem, PeriodRef, SchoolContext, SubjectMarks
 
 # Marks heavier than an everyday one (control work, dictation) are shown in bold.
@@ -54,6 +54,16 @@ def _correction(item: MarkItem) -> str:
     )
 
 
+def _hint_text(hint: Hint, *, raising: bool) -> str:
+    n = hint.count
+    text = (
+        ngettext("{n} more 5 would make it {grade}", "{n} more 5s would make it {grade}", n)
+        if raising
+        else ngettext("{n} more 2 would make it {grade}", "{n} more 2s would make it {grade}", n)
+    )
+    return text.format(n=n, grade=hint.becomes)
+
+
 def forecast_lines(result: Forecast, *, min_marks: int) -> list[str]:
     """The average, the forecast and what it takes to change it (seed 004 §9.2)."""
     if result.grade is None:
@@ -67,25 +77,11 @@ def forecast_lines(result: Forecast, *, min_marks: int) -> list[str]:
             average=number(result.average), grade=result.grade
         )
     ]
-    hints = []
-    if result.raise_hint is not None:
-        n = result.raise_hint.count
-        hints.append(
-            ngettext(
-                "{n} more 5 would make it {grade}",
-                "{n} more 5s would make it {grade}",
-                n,
-            ).format(n=n, grade=result.raise_hint.becomes)
-        )
-    if result.drop_hint is not None:
-        n = result.drop_hint.count
-        hints.append(
-            ngettext(
-                "{n} more 2 would make it {grade}",
-                "{n} more 2s would make it {grade}",
-                n,
-            ).format(n=n, grade=result.drop_hint.becomes)
-        )
+    hints = [
+        _hint_text(hint, raising=raising)
+        for hint, raising in ((result.raise_hint, True), (result.drop_hint, False))
+        if hint is not None
+    ]
     if hints:
         lines.append("; ".join(hints) + ".")
     if result.too_few:

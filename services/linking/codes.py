@@ -9,8 +9,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
@@ -91,6 +92,21 @@ async def _no_class(session: AsyncSession, school_id: int | None, grade: int, le
     return f"no class {grade}{letter}; did you mean {meant}?"
 
 
+_Person = TypeVar("_Person", m.Student, m.Staff)
+
+
+async def _present_by_name(
+    session: AsyncSession, model: type[_Person], *where: ColumnElement[bool]
+) -> Sequence[_Person]:
+    """The students (or staff) matching `where` who have not left, by name."""
+    query = (
+        select(model)
+        .where(*where, model.left_at.is_(None))
+        .order_by(model.last_name, model.first_name, model.id)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def _people_of_class(
     session: AsyncSession, school_id: int | None, label: str
 ) -> list[tuple[PersonId, int, str, str]]:
@@ -111,13 +127,7 @@ async def _people_of_class(
         raise ValueError(f"class {grade}{letter} exists in several schools: give --school")
     class_id, school = classes[0]
     people: list[tuple[PersonId, int, str, str]] = []
-    students = (
-        await session.execute(
-            select(m.Student)
-            .where(m.Student.class_id == class_id, m.Student.left_at.is_(None))
-            .order_by(m.Student.last_name, m.Student.first_name, m.Student.id)
-        )
-    ).scalars()
+    students = await _present_by_name(session, m.Student, m.Student.class_id == class_id)
     label_text = f"{grade}{letter}"
     for student in students:
         full = f"{student.last_name} {student.first_name}"
@@ -236,13 +246,7 @@ async def issue_for_staff(
 ) -> list[IssuedCode]:
     """Codes for every current staff member of a school."""
     await check_school(session, school_id)
-    staff = (
-        await session.execute(
-            select(m.Staff)
-            .where(m.Staff.school_id == school_id, m.Staff.left_at.is_(None))
-            .order_by(m.Staff.last_name, m.Staff.first_name, m.Staff.id)
-        )
-    ).scalars()
+    staff = await _present_by_name(session, m.Staff, m.Staff.school_id == school_id)
     people = [
         (PersonId(PersonKind.STAFF, s.id), school_id, f"{s.last_name} {s.first_name}", "")
         for s in staff

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
+from services.accounts import account_update
 from services.audit import Action
 from services.db import models as m
 from services.linking.codes import cancel_unused_codes
@@ -45,11 +46,7 @@ async def logout(session: AsyncSession, *, account_id: int, now: datetime) -> in
             student_id=link.student_id,
             staff_id=link.staff_id,
         )
-    await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(selected_student_id=None)
-    )
+    await session.execute(account_update(account_id, selected_student_id=None))
     await session.commit()
     return len(links)
 

@@ -70,22 +70,19 @@ async def link_by_phone(
             .distinct()
         )
         matches += [PersonId(PersonKind.GUARDIAN, g) for g in guardians]
-        students = await session.scalars(
-            select(m.Student.id).where(
-                m.Student.phone.in_(forms),
-                m.Student.school_id.in_(schools),
-                m.Student.left_at.is_(None),
-            )
+        people: tuple[tuple[PersonKind, type[m.Student] | type[m.Staff]], ...] = (
+            (PersonKind.STUDENT, m.Student),
+            (PersonKind.STAFF, m.Staff),
         )
-        matches += [PersonId(PersonKind.STUDENT, s) for s in students]
-        staff = await session.scalars(
-            select(m.Staff.id).where(
-                m.Staff.phone.in_(forms),
-                m.Staff.school_id.in_(schools),
-                m.Staff.left_at.is_(None),
+        for kind, model in people:
+            ids = await session.scalars(
+                select(model.id).where(
+                    model.phone.in_(forms),
+                    model.school_id.in_(schools),
+                    model.left_at.is_(None),
+                )
             )
-        )
-        matches += [PersonId(PersonKind.STAFF, s) for s in staff]
+            matches += [PersonId(kind, i) for i in ids]
     if not matches:
         audit.record(session, Action.PHONE_FAILED, account_id=account_id)
         await session.commit()

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Protocol
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services import access
+from services.accounts import account_update
 from services.db import models as m
 
 
@@ -199,29 +200,19 @@ async def set_mode(
 async def set_quiet(session: AsyncSession, *, account_id: int, choice: str) -> None:
     """One of QUIET_CHOICES (KeyError otherwise). Commits."""
     start, end = QUIET_CHOICES[choice]
-    await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(quiet_from=start, quiet_to=end)
-    )
+    await session.execute(account_update(account_id, quiet_from=start, quiet_to=end))
     await session.commit()
 
 
 async def set_threshold(session: AsyncSession, *, account_id: int, threshold: int) -> None:
     if threshold not in THRESHOLD_CHOICES:
         raise ValueError(threshold)
-    await session.execute(
-        update(m.TelegramAccount)
-        .where(m.TelegramAccount.id == account_id)
-        .values(low_mark_threshold=threshold)
-    )
+    await session.execute(account_update(account_id, low_mark_threshold=threshold))
     await session.commit()
 
 
 async def set_digest_time(session: AsyncSession, *, account_id: int, at: time) -> None:
     if at not in DIGEST_CHOICES:
         raise ValueError(at)
-    await session.execute(
-        update(m.TelegramAccount).where(m.TelegramAccount.id == account_id).values(digest_time=at)
-    )
+    await session.execute(account_update(account_id, digest_time=at))
     await session.commit()

@@ -7,23 +7,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services import linking
 from services.db import models as m
-from tests.fixtures.cli import run_journalbot
-from tests.fixtures.factories import mini_school
+from tests.fixtures.cli import CLI_CODE_SECRET, run_journalbot
+from tests.fixtures.factories import MiniSchool
+
+SECRET = CLI_CODE_SECRET.encode()
+
+
+async def _redeem(session: AsyncSession, account: int, code: str) -> None:
+    """The code, printed by the command line, redeemed by the account in a chat of its own."""
+    result = await linking.redeem(
+        session,
+        account_id=account,
+        chat_id=account,
+        text=code,
+        secret=SECRET,
+        now=datetime.now(UTC),
+    )
+    assert result.outcome is linking.Outcome.LINKED
 
 
 async def test_issue_list_revoke_audit(
-    committing_engine: AsyncEngine, database_url: str, tmp_path: Path
+    committing_engine: AsyncEngine, school: MiniSchool, database_url: str, tmp_path: Path
 ) -> None:
-    async with AsyncSession(committing_engine) as session:
-        await session.execute(text("SET LOCAL journal.capture = 'off'"))
-        school = await mini_school(session)
-        await session.commit()
-
     rc, out, _ = await run_journalbot(database_url, tmp_path, "codes", "issue", "--class", "7Б")
     assert rc == 0
     assert "2 code(s)" in out
@@ -33,16 +43,8 @@ async def test_issue_list_revoke_audit(
 
     async with AsyncSession(committing_engine) as session:
         hashes = set((await session.scalars(select(m.ActivationCode.code_hash))).all())
-        assert {linking.hash_code(b"cli-secret", c) for c in codes} == hashes
-        result = await linking.redeem(
-            session,
-            account_id=555,
-            chat_id=555,
-            text=codes[1],
-            secret=b"cli-secret",
-            now=datetime.now(UTC),
-        )
-        assert result.outcome is linking.Outcome.LINKED
+        assert {linking.hash_code(SECRET, c) for c in codes} == hashes
+        await _redeem(session, 555, codes[1])
 
     rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")
     assert rc == 0 and "1 link(s)" in out and "account 555" in out
@@ -82,12 +84,8 @@ async def _rows(engine: AsyncEngine) -> tuple[int, ...]:
 
 
 async def test_bad_input_gets_one_line_and_changes_nothing(
-    committing_engine: AsyncEngine, database_url: str, tmp_path: Path
+    committing_engine: AsyncEngine, school: MiniSchool, database_url: str, tmp_path: Path
 ) -> None:
-    async with AsyncSession(committing_engine) as session:
-        await session.execute(text("SET LOCAL journal.capture = 'off'"))
-        school = await mini_school(session)
-        await session.commit()
     before = await _rows(committing_engine)
     cases = {
         ("codes", "issue", "--class", "7Б", "--days", "0"): "--days must be from 1 to 90, not 0",
@@ -116,11 +114,9 @@ async def test_bad_input_gets_one_line_and_changes_nothing(
 
 
 async def test_times_are_printed_in_the_schools_zone(
-    committing_engine: AsyncEngine, database_url: str, tmp_path: Path
+    committing_engine: AsyncEngine, school: MiniSchool, database_url: str, tmp_path: Path
 ) -> None:
     async with AsyncSession(committing_engine) as session:
-        await session.execute(text("SET LOCAL journal.capture = 'off'"))
-        school = await mini_school(session)
         row = await session.get(m.School, school.school_id)
         assert row is not None
         row.timezone = "Asia/Yekaterinburg"  # not the default zone, which is Moscow's
@@ -139,15 +135,7 @@ async def test_times_are_printed_in_the_schools_zone(
         expires = await session.scalar(select(m.ActivationCode.expires_at))
         assert expires is not None
         assert f"1 code(s), valid until {local(expires)};" in out
-        result = await linking.redeem(
-            session,
-            account_id=777,
-            chat_id=777,
-            text=code,
-            secret=b"cli-secret",
-            now=datetime.now(UTC),
-        )
-        assert result.outcome is linking.Outcome.LINKED
+        await _redeem(session, 777, code)
         link = await session.scalar(select(m.AccountLink))
         assert link is not None
     rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.testing.fake_api import FakeBotAPI
-from tests.fixtures.bot import TEST_TOKEN
+from tests.fixtures.cli import journalbot_env, start_journalbot
 from tests.fixtures.notifications import write_mark
 from tests.fixtures.schools import Family
 
@@ -22,28 +20,18 @@ PARENTS = 100
 
 
 async def _worker(database_url: str, api_url: str, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "WEBHOOK_URL"}}
-    env.update(
-        BOT_TOKEN=TEST_TOKEN,
-        DATABASE_URL=database_url,
-        TELEGRAM_API_URL=api_url,
-        DATA_DIR=str(tmp_path),
-        CODE_SECRET="crash-test-secret",
+    env = journalbot_env(
+        database_url,
+        tmp_path,
+        code_secret="crash-test-secret",
+        api_url=api_url,
         NOTIFY_RATE="500",
         NOTIFY_LEASE_SECONDS="2",
         NOTIFY_CONCURRENCY=str(CONCURRENCY),
         LOG_LEVEL="WARNING",
     )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "notify",
-        "worker",
-        env=env,
-        cwd=str(tmp_path),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    return await start_journalbot(
+        env, tmp_path, "notify", "worker", stdout=asyncio.subprocess.DEVNULL
     )
 
 

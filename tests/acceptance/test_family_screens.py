@@ -18,10 +18,8 @@ from bot.testing.fake_api import UploadedFile
 from handlers.callbacks import ChartCb, MarksCb, MarksView, ReportCb
 from handlers.family.base import parse_day
 from handlers.render import split
-from services import linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.fixtures.bot import CODE_SECRET
 from tests.fixtures.factories import (
     add_lesson,
     add_mark,
@@ -29,7 +27,7 @@ from tests.fixtures.factories import (
     add_subject,
     add_work_kind,
 )
-from tests.fixtures.linking import issue
+from tests.fixtures.linking import linked
 from tests.fixtures.schools import World
 
 # Monday 23 November 2026, 12:00 in Moscow: the second quarter.
@@ -191,20 +189,6 @@ async def diary(session: AsyncSession, world: World) -> Diary:
     return Diary(world, misha, physics, english, q1, school.period_id)
 
 
-async def _linked(session: AsyncSession, chat: Chat, person: PersonId) -> Chat:
-    result = await linking.redeem(
-        session,
-        account_id=chat.user_id,
-        chat_id=chat.user_id,
-        text=await issue(session, person, now=datetime.now(UTC)),
-        secret=CODE_SECRET,
-        now=datetime.now(UTC),
-        language=chat.language_code,
-    )
-    assert result.outcome is linking.Outcome.LINKED
-    return chat
-
-
 def _sent(replies: list[Reply], method: str = "sendMessage") -> list[Reply]:
     return [r for r in replies if r.method == method]
 
@@ -219,10 +203,11 @@ def _screen(replies: list[Reply]) -> Reply:
 async def _misha_parent(
     session: AsyncSession, diary: Diary, chat: Callable[..., Chat], *, language: str = "ru"
 ) -> Chat:
-    parent = await _linked(
+    parent = await linked(
         session,
         chat(71, language_code=language),
         PersonId(PersonKind.GUARDIAN, diary.world.mother),
+        language=language,
     )
     switcher = await parent.send({"ru": "👥 Другой ребёнок", "en": "👥 Switch child"}[language])
     await parent.press(switcher[-1].callback("Миша"))
@@ -233,7 +218,9 @@ async def _misha_parent(
 async def test_guardian_of_two_sees_each_child_and_the_empty_cases(
     session: AsyncSession, diary: Diary, chat: Callable[..., Chat]
 ) -> None:
-    parent = await _linked(session, chat(70), PersonId(PersonKind.GUARDIAN, diary.world.mother))
+    parent = await linked(
+        session, chat(70), PersonId(PersonKind.GUARDIAN, diary.world.mother), language="ru"
+    )
     # Аня is first and has nothing yet: every screen says so, and names her.
     empty = {
         "📘 Отметки": "В этом периоде отметок пока нет.",
@@ -445,7 +432,9 @@ async def test_chart_and_report_card(
 async def test_student_sees_only_themself(
     session: AsyncSession, diary: Diary, chat: Callable[..., Chat]
 ) -> None:
-    student = await _linked(session, chat(72), PersonId(PersonKind.STUDENT, diary.misha))
+    student = await linked(
+        session, chat(72), PersonId(PersonKind.STUDENT, diary.misha), language="ru"
+    )
     menu = await student.send("/start")
     assert "👥 Другой ребёнок" not in menu[-1].button_texts()
     screen = _screen(await student.send("📘 Отметки"))
@@ -462,8 +451,8 @@ async def test_student_sees_only_themself(
 async def test_class_teacher_overview_and_a_student_of_the_class(
     session: AsyncSession, diary: Diary, chat: Callable[..., Chat]
 ) -> None:
-    teacher = await _linked(
-        session, chat(73), PersonId(PersonKind.STAFF, diary.world.class_teacher)
+    teacher = await linked(
+        session, chat(73), PersonId(PersonKind.STAFF, diary.world.class_teacher), language="ru"
     )
     screen = _screen(await teacher.send("🏫 Мой класс"))
     text = screen.text

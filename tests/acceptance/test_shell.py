@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,13 +26,14 @@ SCRIPT = """\
 @pytest.fixture
 async def shell_url(database_url: str) -> AsyncIterator[str]:
     """An empty database of its own: the shell migrates it and loads the demo school."""
+    # A name of its own, so that two runs on one server do not meet.
+    name = f"journalbot_shell_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(asyncpg_dsn(database_url))
-    await admin.execute('DROP DATABASE IF EXISTS "journalbot_shell"')
-    await admin.execute('CREATE DATABASE "journalbot_shell"')
+    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield with_database(database_url, "journalbot_shell")
+        yield with_database(database_url, name)
     finally:
-        await admin.execute('DROP DATABASE IF EXISTS "journalbot_shell" WITH (FORCE)')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 

@@ -8,21 +8,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.db.session import asyncpg_dsn
 from services.notifications import changes
-from tests.fixtures.factories import MiniSchool, mini_school
-
-
-@pytest.fixture
-async def school(committing_engine: AsyncEngine) -> MiniSchool:
-    async with AsyncSession(committing_engine) as session:
-        # The school exists before the story starts: no events for its setup.
-        await session.execute(text("SET LOCAL journal.capture = 'off'"))
-        built = await mini_school(session)
-        await session.commit()
-    return built
+from tests.fixtures.factories import MiniSchool
 
 
 @pytest.fixture

@@ -325,6 +325,21 @@ def registry() -> Iterator[Registry]:
     REGISTRY.failed = None
 
 
+async def _notifications(
+    engine: AsyncEngine, bot: Bot, api: FakeBotAPI, stop: asyncio.Event, supervision: Policy
+) -> None:
+    """The process's notifications over the fake Bot API, until `stop`."""
+    await run_notifications(
+        engine,
+        _url(engine),
+        bot=bot,
+        i18n=make_i18n(),
+        settings=Settings(default_locale="ru", telegram_api_url=api.url),
+        stop=stop,
+        supervision=supervision,
+    )
+
+
 @pytest.mark.usefixtures("registry")
 async def test_run_notifications_restarts_the_consumer_the_sender_and_the_scheduler(
     committing_engine: AsyncEngine,
@@ -367,17 +382,7 @@ async def test_run_notifications_restarts_the_consumer_the_sender_and_the_schedu
         for task in ("consumer", "sender", "scheduler")
     }
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_notifications(
-            committing_engine,
-            _url(committing_engine),
-            bot=bot,
-            i18n=make_i18n(),
-            settings=Settings(default_locale="ru", telegram_api_url=fake_api.url),
-            stop=stop,
-            supervision=FAST,
-        )
-    )
+    task = asyncio.create_task(_notifications(committing_engine, bot, fake_api, stop, FAST))
     try:
 
         async def restarted() -> bool:
@@ -426,14 +431,12 @@ async def test_run_notifications_raises_when_a_task_cannot_be_kept_alive(
     stop = asyncio.Event()
     with pytest.raises(SupervisorGaveUp):
         await asyncio.wait_for(
-            run_notifications(
+            _notifications(
                 committing_engine,
-                _url(committing_engine),
-                bot=bot,
-                i18n=make_i18n(),
-                settings=Settings(default_locale="ru", telegram_api_url=fake_api.url),
-                stop=stop,
-                supervision=Policy(base=0.01, cap=0.01, max_failures=3, window=60),
+                bot,
+                fake_api,
+                stop,
+                Policy(base=0.01, cap=0.01, max_failures=3, window=60),
             ),
             60,
         )

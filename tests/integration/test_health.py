@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from bot.settings import Settings
 from bot.testing.fake_api import FakeBotAPI
 from services.health import REGISTRY
 from tests.fixtures.bot import TEST_TOKEN, help_update
+from tests.fixtures.cli import free_port, journalbot_env, running_journalbot
 
 MAX_DUE_AGE = 300.0
 
@@ -118,9 +117,7 @@ async def test_readyz_is_not_ready_when_the_oldest_due_message_is_too_old(
 async def test_readyz_is_not_ready_when_the_database_is_away(registry: None) -> None:
     from services.db.session import create_engine
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens here once the socket is closed
+    port = free_port()
     engine = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none", pool_size=1)
     client: TestClient[Any, Any] = TestClient(
         TestServer(health_app(engine, max_due_age_seconds=MAX_DUE_AGE))
@@ -200,6 +197,12 @@ async def _dying(*args: object, **kwargs: object) -> None:
     raise RuntimeError("the supervisor gave up")
 
 
+@pytest.fixture
+def notifications_die(monkeypatch: pytest.MonkeyPatch, registry: None) -> None:
+    """The process's notifications fail at once, as when their supervisor gives up."""
+    monkeypatch.setattr(bot.app, "run_notifications", _dying)
+
+
 def _settings(api: FakeBotAPI, tmp_path: Path, **extra: Any) -> Settings:
     return Settings(
         bot_token=TEST_TOKEN,
@@ -211,14 +214,10 @@ def _settings(api: FakeBotAPI, tmp_path: Path, **extra: Any) -> Settings:
     )
 
 
+@pytest.mark.usefixtures("notifications_die")
 async def test_run_bot_stops_polling_and_fails_when_the_notifications_die(
-    database_url: str,
-    fake_api: FakeBotAPI,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    registry: None,
+    database_url: str, fake_api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(bot.app, "run_notifications", _dying)
     settings = _settings(fake_api, tmp_path)
     with pytest.raises(ProcessFailed):
         await asyncio.wait_for(run_bot(settings, database_url), 60)
@@ -245,7 +244,7 @@ async def test_run_bot_stops_the_webhook_server_when_the_notifications_die(
         raise RuntimeError("the supervisor gave up")
 
     monkeypatch.setattr(bot.app, "run_notifications", dies_later)
-    port = _free_port()
+    port = free_port()
     settings = _settings(
         fake_api,
         tmp_path,
@@ -266,22 +265,12 @@ async def test_run_bot_stops_the_webhook_server_when_the_notifications_die(
             await http.post(f"http://127.0.0.1:{port}/telegram/webhook", json={})
 
 
+@pytest.mark.usefixtures("notifications_die")
 async def test_run_worker_fails_when_the_notifications_die(
-    database_url: str,
-    fake_api: FakeBotAPI,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    registry: None,
+    database_url: str, fake_api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(bot.app, "run_notifications", _dying)
     with pytest.raises(ProcessFailed):
         await asyncio.wait_for(run_worker(_settings(fake_api, tmp_path), database_url), 60)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- served by the real processes ----------------------------------------------------------
@@ -307,32 +296,18 @@ async def test_the_processes_serve_health_and_metrics(
     tmp_path: Path,
     command: list[str],
 ) -> None:
-    port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL"}
-    }
-    env.update(
-        BOT_TOKEN=TEST_TOKEN,
-        DATABASE_URL=database_url,
-        TELEGRAM_API_URL=fake_api.url,
-        DATA_DIR=str(tmp_path),
-        CODE_SECRET="health-test-secret",
+    port = free_port()
+    env = journalbot_env(
+        database_url,
+        tmp_path,
+        code_secret="health-test-secret",
+        api_url=fake_api.url,
         HEALTH_HOST="127.0.0.1",
         HEALTH_PORT=str(port),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *command,
-        env=env,
-        cwd=str(tmp_path),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with running_journalbot(
+        env, tmp_path, *command, stdout=asyncio.subprocess.DEVNULL
+    ) as process:
         base = f"http://127.0.0.1:{port}"
         assert await _get(base + "/healthz") == (200, "ok")
         status, body = await _get(base + "/readyz")
@@ -343,8 +318,4 @@ async def test_the_processes_serve_health_and_metrics(
         assert {"journalbot_updates", "journalbot_messages", "journalbot_queue_depth"} <= names
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     assert process.returncode == 0

@@ -65,6 +65,22 @@ def _texts(api: FakeBotAPI, chat: int) -> list[str]:
     return [str(r.params["text"]) for r in api.sent_messages(chat)]
 
 
+async def _account_state(engine: AsyncEngine, account: int) -> tuple[bool, list[str]]:
+    """Whether the account is active, and the statuses of its messages."""
+    async with engine.connect() as connection:
+        active = (
+            await connection.execute(
+                text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": account}
+            )
+        ).scalar_one()
+        statuses = (
+            await connection.execute(
+                text("SELECT status FROM notifications WHERE account_id = :a"), {"a": account}
+            )
+        ).scalars()
+        return bool(active), list(statuses)
+
+
 async def test_a_mark_inserted_with_bare_sql_reaches_every_linked_person(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, bot: Bot
 ) -> None:
@@ -257,19 +273,9 @@ async def test_403_marks_the_account_inactive_and_cancels_what_waits(
     await _fan_out(committing_engine)
     engine = fast_delivery(committing_engine, sender, concurrency=1)
     await engine.run_once()
-    async with committing_engine.connect() as connection:
-        active = (
-            await connection.execute(
-                text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": FATHER}
-            )
-        ).scalar_one()
-        states = (
-            await connection.execute(
-                text("SELECT status FROM notifications WHERE account_id = :a"), {"a": FATHER}
-            )
-        ).scalars()
-        assert not active
-        assert sorted(states) == ["cancelled", "cancelled"]
+    active, states = await _account_state(committing_engine, FATHER)
+    assert not active
+    assert sorted(states) == ["cancelled", "cancelled"]
     assert _texts(fake_api, FATHER) == []
     assert len(_texts(fake_api, MOTHER)) == 2
     # Nothing new is queued for an inactive account.
@@ -482,21 +488,7 @@ async def test_blocking_and_unblocking_the_bot_through_updates(
             context={"bot": bot},
         )
 
-    async def state() -> tuple[bool, list[str]]:
-        async with committing_engine.connect() as connection:
-            active = (
-                await connection.execute(
-                    text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": MOTHER}
-                )
-            ).scalar_one()
-            statuses = (
-                await connection.execute(
-                    text("SELECT status FROM notifications WHERE account_id = :a"), {"a": MOTHER}
-                )
-            ).scalars()
-            return bool(active), list(statuses)
-
     await dispatcher.feed_update(bot, member_update("member", "kicked"))
-    assert await state() == (False, ["cancelled"])
+    assert await _account_state(committing_engine, MOTHER) == (False, ["cancelled"])
     await dispatcher.feed_update(bot, member_update("kicked", "member"))
-    assert (await state())[0] is True
+    assert (await _account_state(committing_engine, MOTHER))[0] is True

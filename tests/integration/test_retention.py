@@ -6,6 +6,8 @@ so these tests hold at any date and hour (and under a moved process clock).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -237,15 +239,23 @@ def _sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+@asynccontextmanager
+async def _jobs(engine: AsyncEngine, **retention_days: Any) -> AsyncIterator[Jobs]:
+    """The scheduler's jobs over the engine's database, closed on the way out."""
+    jobs = Jobs(engine, engine.url.render_as_string(hide_password=False), **retention_days)
+    try:
+        yield jobs
+    finally:
+        await jobs.close()
+
+
 async def test_the_scheduler_prunes_once_a_day_from_three_at_night(
     committing_engine: AsyncEngine,
 ) -> None:
     engine = committing_engine
-    url = engine.url.render_as_string(hide_password=False)
-    jobs = Jobs(engine, url, retention_events_days=2, retention_notifications_days=3)
     day = datetime.now(MSK).date()
     runs_before = _sample("journalbot_scheduler_runs_total", job="retention")
-    try:
+    async with _jobs(engine, retention_events_days=2, retention_notifications_days=3) as jobs:
         night = _moment(day, 2, 59)
         await _event(engine, created=night - 5 * DAY, processed=night - 5 * DAY)
         before_three = await jobs.tick(night)
@@ -276,22 +286,18 @@ async def test_the_scheduler_prunes_once_a_day_from_three_at_night(
         assert tomorrow.pruned.journal_events == 1
         assert await _column(engine, "SELECT id FROM journal_events") == set()
         assert _sample("journalbot_scheduler_runs_total", job="retention") == runs_before + 2
-    finally:
-        await jobs.close()
 
 
 async def test_the_scheduler_keeps_its_budget_and_finishes_on_later_ticks(
     committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = committing_engine
-    url = engine.url.render_as_string(hide_password=False)
-    jobs = Jobs(engine, url)
     monkeypatch.setattr(scheduler, "RETENTION_BATCHES_PER_TICK", 1)
     monkeypatch.setattr(retention, "BATCH", 1)
     three = _moment(datetime.now(MSK).date(), 3, 5)
     for _ in range(2):
         await _event(engine, created=three - 30 * DAY, processed=three - 30 * DAY)
-    try:
+    async with _jobs(engine) as jobs:
         deleted = []
         for minute in range(4):
             outcome = await jobs.tick(three + timedelta(minutes=minute))
@@ -299,16 +305,11 @@ async def test_the_scheduler_keeps_its_budget_and_finishes_on_later_ticks(
             deleted.append(outcome.pruned and outcome.pruned.journal_events)
         # One row a tick, then a tick that finds nothing more and writes the day's key.
         assert deleted == [1, 1, 0, None]
-    finally:
-        await jobs.close()
 
 
 async def test_scheduler_failures_are_counted(
     committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = committing_engine
-    url = engine.url.render_as_string(hide_password=False)
-    jobs = Jobs(engine, url)
     failures = _sample("journalbot_scheduler_failures_total")
 
     class Broken:
@@ -324,8 +325,8 @@ async def test_scheduler_failures_are_counted(
         raise OSError("connection refused")
 
     monkeypatch.setattr(reminders, "schools", one_school)
-    monkeypatch.setattr(jobs, "_school", failing_school)
-    try:
+    async with _jobs(committing_engine) as jobs:
+        monkeypatch.setattr(jobs, "_school", failing_school)
         failed_school = await jobs.tick(_moment(datetime.now(MSK).date(), 1, 0))
         assert failed_school is not None and failed_school.runs == []
         assert _sample("journalbot_scheduler_failures_total") == failures + 1
@@ -334,5 +335,3 @@ async def test_scheduler_failures_are_counted(
         failed_pass = await jobs.tick(_moment(datetime.now(MSK).date(), 1, 1))
         assert failed_pass is not None
         assert _sample("journalbot_scheduler_failures_total") == failures + 2
-    finally:
-        await jobs.close()

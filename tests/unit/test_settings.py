@@ -8,22 +8,14 @@ import sys
 import pytest
 
 from bot.settings import DEFAULT_TELEGRAM_API_URL, SettingsError, load_settings
+from tests.fixtures.cli import ENVIRONMENT_SETTINGS
 
 TOKEN = "123456789:AAAbbbCCCdddEEEfffGGGhhhIIIjjj"
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in (
-        "BOT_TOKEN",
-        "DATABASE_URL",
-        "TELEGRAM_API_URL",
-        "WEBHOOK_URL",
-        "WEBHOOK_SECRET",
-        "REDIS_URL",
-        "DEFAULT_TIMEZONE",
-        "DEFAULT_LOCALE",
-    ):
+    for name in ENVIRONMENT_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))  # no stray .env
 
