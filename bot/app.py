@@ -29,6 +29,7 @@ from bot.webhook import WebhookHandler, webhook_app
 from services.db import migrate
 from services.db.session import Engine, create_engine, create_sessionmaker
 from services.health import REGISTRY
+from services.tracing import frames
 from services.updates import DatabaseHandledUpdates, HandledUpdates, RedisHandledUpdates
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,12 @@ def _gave_up(task: asyncio.Task[None]) -> ProcessFailed:
     exc = None if task.cancelled() else task.exception()
     reason = type(exc).__name__ if exc is not None else "returned before being asked to"
     # The supervisor has logged each failure already; this is the process going down.
-    log.error("notifications stopped (%s): stopping the process", reason, exc_info=exc)
+    # The kind and the frames, not the error's text, which may quote a name.
+    log.error(
+        "notifications stopped (%s): stopping the process%s",
+        reason,
+        frames(exc) if exc is not None else "",
+    )
     if REGISTRY.failed is None:
         REGISTRY.failed = "notifications"
     return ProcessFailed(

@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
-import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from services.health import REGISTRY, Registry
 from services.metrics import TASK_RESTARTS
+from services.tracing import frames
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,6 @@ class Policy:
         return float(min(self.cap, self.base * 2.0 ** max(0, failures - 1)))
 
 
-def _where(exc: BaseException) -> str:
-    return "".join(
-        f"\n  {frame.filename}:{frame.lineno} in {frame.name}"
-        for frame in traceback.extract_tb(exc.__traceback__)
-    )
-
-
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
@@ -72,7 +65,7 @@ async def _keep_alive(
             # The kind and the frames, not the error's text: that may quote a statement's
             # values or a text, with names in them.
             log.error(
-                "supervisor: the %s task died with %s%s", name, type(exc).__name__, _where(exc)
+                "supervisor: the %s task died with %s%s", name, type(exc).__name__, frames(exc)
             )
         else:
             if not stop.is_set():

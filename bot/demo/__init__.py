@@ -4,6 +4,8 @@ demo school and the sandbox are services/demo/."""
 
 from __future__ import annotations
 
+import sys
+
 from bot.settings import Settings
 from services.demo.sandbox import Role
 
@@ -19,8 +21,6 @@ async def run_demo(
 ) -> int:
     """With BOT_TOKEN the real bot and codes to link one's own account; without, the offline
     chat in this terminal."""
-    import sys
-
     from services.demo.sandbox import NotDemo
 
     try:
@@ -35,10 +35,15 @@ async def _run(settings: Settings, database_url: str, *, role: Role, interactive
 
     if settings.bot_token is not None and interactive:
         await _print_codes(settings, database_url)
-        from bot.app import run_bot
+        from bot.app import ProcessFailed, StartupError, run_bot
 
         print("BOT_TOKEN is set: starting the real bot. Press Ctrl-C to stop.")
-        await run_bot(settings, database_url)
+        try:
+            await run_bot(settings, database_url)
+        except (StartupError, ProcessFailed) as exc:
+            # One line, as `journalbot run` says it, not a traceback.
+            print(f"journalbot: {exc}", file=sys.stderr)
+            return 1
         return 0
     import logging
 

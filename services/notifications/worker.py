@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,7 @@ from services.notifications.queue import (
     decode_claimed,
 )
 from services.notifications.transport import Blocked, Rejected, RetryAfter, Skip, Transient
+from services.tracing import frames
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _where(exc: BaseException) -> str:
-    """Where an error came from, frame by frame: no source lines, no values (a line of a text
-    or the error's message may hold a name)."""
-    return "".join(
-        f"\n  {frame.filename}:{frame.lineno} in {frame.name}"
-        for frame in traceback.extract_tb(exc.__traceback__)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +310,7 @@ class Delivery:
             "delivery: message %s failed with %s%s",
             message.id,
             type(exc).__name__,
-            _where(exc),
+            frames(exc),
         )
         return self._failed(message, f"unexpected {type(exc).__name__}")
 
@@ -347,7 +338,7 @@ class Delivery:
                     "delivery: preparing a batch of %s failed with %s%s",
                     len(messages),
                     type(exc).__name__,
-                    _where(exc),
+                    frames(exc),
                 )
         queue: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
         for group in by_chat.values():
