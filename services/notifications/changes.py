@@ -21,6 +21,8 @@ from services.metrics import FAILED_EVENTS
 log = logging.getLogger(__name__)
 
 CHANNEL = "journal_events"
+# How often a listener that cannot listen looks again (seconds).
+UNHEARD_POLL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,10 @@ class OutboxListener:
         """Wait for a notification or `timeout` seconds; True when notified."""
         if self._connection is None or self._connection.is_closed():
             await self._connect()
+        if self._connection is None:
+            # Not listening (the database is restarting): look again soon rather than sleep
+            # through the whole interval while changes may be waiting.
+            timeout = min(timeout, UNHEARD_POLL)
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:

@@ -37,6 +37,9 @@ class Leadership:
         self.check_timeout = check_timeout
         self.connect_timeout = connect_timeout
         self._connection: asyncpg.Connection | None = None
+        # Whether the last try reached the database: after a restart nobody holds the lock,
+        # so a sender that could not connect asks again soon instead of after a standby's wait.
+        self.reachable = True
 
     @property
     def held(self) -> bool:
@@ -66,6 +69,7 @@ class Leadership:
         try:
             connection = await asyncpg.connect(self._dsn, timeout=self.connect_timeout)
         except (*DatabaseErrors, TimeoutError):
+            self.reachable = False
             return False
         try:
             locked = await connection.fetchval(
@@ -73,7 +77,9 @@ class Leadership:
             )
         except (*DatabaseErrors, TimeoutError):
             connection.terminate()
+            self.reachable = False
             return False
+        self.reachable = True
         if locked:
             self._connection = connection
             return True

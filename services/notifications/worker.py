@@ -425,12 +425,16 @@ async def deliver_while_leading(
     stop: asyncio.Event,
     wake: Callable[[float], Awaitable[bool]],
     standby: float = 5.0,
+    unreachable: float = 0.5,
 ) -> None:
     """Send until `stop`: every process when `leadership` is None (limits shared in Redis),
-    else only while this process holds the lock; a standby asks for it every `standby` s."""
+    else only while this process holds the lock; a standby asks for it every `standby` s,
+    and every `unreachable` s while the database cannot be reached (a restart frees the
+    lock: the first to ask when it is back sends, with no standby's wait in between)."""
     while not stop.is_set():
         if leadership is None or await leadership.try_acquire():
             await delivery.run_forever(stop, wake, leader=leadership)
             continue
+        pause = standby if leadership.reachable else min(standby, unreachable)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), standby)
+            await asyncio.wait_for(stop.wait(), pause)
