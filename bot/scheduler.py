@@ -20,11 +20,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.settings import Settings
 from services import retention, scheduling
+from services.db.errors import DatabaseErrors
 from services.db.session import Engine
 from services.metrics import SCHEDULER_FAILURES, SCHEDULER_RUNS
 from services.notifications import leadership
 from services.reminders import SchoolRules
-from services.scheduling import DATABASE_DOWN, RETENTION_JOB
+from services.scheduling import RETENTION_JOB
 from services.zones import DEFAULT_TIMEZONE
 
 __all__ = ["RETENTION_JOB", "Jobs", "Outcome", "start_scheduler"]
@@ -94,7 +95,7 @@ class Jobs:
             for school in schools:
                 try:
                     await self._school(school, now, outcome)
-                except DATABASE_DOWN:
+                except DatabaseErrors:
                     raise
                 except Exception:
                     # One school's trouble must not stop the others' reminders.
@@ -103,7 +104,7 @@ class Jobs:
             if outcome.queued:
                 await scheduling.wake_senders(self.engine)
             await self._retention(now, outcome)
-        except DATABASE_DOWN as exc:
+        except DatabaseErrors as exc:
             SCHEDULER_FAILURES.inc()
             log.warning("scheduler: database unavailable (%s)", type(exc).__name__)
         except Exception:
@@ -119,7 +120,7 @@ class Jobs:
             pruned = await retention.prune(
                 self.engine, now=now, ages=self.ages, max_batches=RETENTION_BATCHES_PER_TICK
             )
-        except DATABASE_DOWN:
+        except DatabaseErrors:
             raise
         except Exception:
             SCHEDULER_FAILURES.inc()

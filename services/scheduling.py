@@ -14,15 +14,11 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import reminders, reports
 from services.notifications import digests, fanout
 from services.reminders import Run, SchoolRules
-
-# What a pass raises when the database is unavailable (not a bug of one school's run).
-DATABASE_DOWN = (OSError, DBAPIError)
 
 RETENTION_JOB = "retention"
 WEEKLY_REPORTS_JOB = "weekly_reports"

@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.db.errors import DatabaseErrors
 from services.db.session import asyncpg_dsn
 from services.metrics import FAILED_EVENTS
 
@@ -236,7 +236,7 @@ async def consume_forever(
     while not stop.is_set():
         try:
             handled = await consume_once(engine, handler, limit=limit)
-        except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
+        except DatabaseErrors as exc:
             # The database restarted or the network dropped: nothing is lost, retry shortly.
             log.warning("outbox consumer: database unavailable (%s)", type(exc).__name__)
             handled = 0
