@@ -82,14 +82,15 @@ async def link_everyone(pg: asyncpg.Connection) -> None:
     """
     await pg.execute(
         """
-        INSERT INTO tg_accounts (id, chat_id, language, quiet_from, quiet_to)
-        SELECT 900000000 + g.id, 900000000 + g.id, 'ru', '00:00', '00:00' FROM guardians g
+        INSERT INTO accounts (id, channel_user_id, chat_id, language, quiet_from, quiet_to)
+        SELECT 900000000 + g.id, 900000000 + g.id, 900000000 + g.id, 'ru', '00:00', '00:00'
+        FROM guardians g
         ON CONFLICT (id) DO UPDATE SET quiet_from = '00:00', quiet_to = '00:00';
         INSERT INTO account_links (account_id, role, guardian_id)
         SELECT 900000000 + g.id, 'guardian', g.id FROM guardians g
         WHERE NOT EXISTS (SELECT 1 FROM account_links l WHERE l.guardian_id = g.id);
         INSERT INTO notification_prefs (account_id, category, mode)
-        SELECT a.id, 'weekly', 'off' FROM tg_accounts a
+        SELECT a.id, 'weekly', 'off' FROM accounts a
         WHERE NOT EXISTS (SELECT 1 FROM notification_prefs p
                           WHERE p.account_id = a.id AND p.category = 'weekly'
                             AND p.student_id IS NULL);

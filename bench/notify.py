@@ -206,7 +206,7 @@ async def quarter_end(server: str, region_students: int, api: FakeBotAPI) -> Non
         pg = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await link_everyone(pg)
-            accounts = await pg.fetchval("SELECT count(*) FROM tg_accounts WHERE is_active")
+            accounts = await pg.fetchval("SELECT count(*) FROM accounts WHERE is_active")
             await pg.execute("UPDATE journal_events SET processed_at = now()")
             period = await pg.fetchval(
                 "SELECT min(id) FROM periods WHERE kind IN ('quarter', 'trimester') AND number = 2"

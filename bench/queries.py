@@ -84,7 +84,7 @@ async def link_sample(url: str, seed: int) -> list[Family]:
     try:
         async with pg.transaction():
             await pg.execute(
-                "DELETE FROM tg_accounts WHERE id BETWEEN $1 AND $2",
+                "DELETE FROM accounts WHERE id BETWEEN $1 AND $2",
                 FIRST_ACCOUNT,
                 FIRST_ACCOUNT + SAMPLE,
             )
@@ -107,8 +107,9 @@ async def link_sample(url: str, seed: int) -> list[Family]:
             for index, row in enumerate(rows):
                 account = FIRST_ACCOUNT + index
                 await pg.execute(
-                    "INSERT INTO tg_accounts (id, chat_id, language, selected_student_id) "
-                    "VALUES ($1, $1, 'ru', $2)",
+                    "INSERT INTO accounts"
+                    " (id, channel_user_id, chat_id, language, selected_student_id)"
+                    " VALUES ($1, $1, $1, 'ru', $2)",
                     account,
                     row["child"],
                 )

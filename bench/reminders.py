@@ -25,8 +25,9 @@ from services.reminders import Run
 
 _LINK_STAFF = text(
     """
-    INSERT INTO tg_accounts (id, chat_id, language)
-    SELECT 800000000 + s.id, 800000000 + s.id, 'ru' FROM staff s ON CONFLICT (id) DO NOTHING;
+    INSERT INTO accounts (id, channel_user_id, chat_id, language)
+    SELECT 800000000 + s.id, 800000000 + s.id, 800000000 + s.id, 'ru' FROM staff s
+    ON CONFLICT (id) DO NOTHING;
     """
 )
 _LINK_STAFF_LINKS = text(

@@ -11,6 +11,7 @@ from bot.health import UpdateMetricsMiddleware
 from bot.i18n import LocaleMiddleware, make_i18n
 from bot.middlewares import AccountMiddleware, DbSessionMiddleware
 from handlers import create_router
+from services import accounts
 from services.db.session import SessionFactory
 
 
@@ -21,12 +22,16 @@ def create_dispatcher(
     code_secret: bytes,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    """Handlers receive `session`, `i18n`, `code_secret` and the account's preferences."""
+    """Handlers receive `session`, `i18n`, `code_secret` and the account: its
+    `account_id` and `account_prefs`."""
     dispatcher = Dispatcher(storage=storage or MemoryStorage(), code_secret=code_secret)
     # First, so that the time measured includes the session and account look-up.
     dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(AccountMiddleware())
-    LocaleMiddleware(i18n or make_i18n()).setup(dispatcher)
+    i18n = i18n or make_i18n()
+    dispatcher.update.outer_middleware(
+        AccountMiddleware(accounts.Channel.TELEGRAM, default_locale=i18n.default_locale)
+    )
+    LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(create_router())
     return dispatcher

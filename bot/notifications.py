@@ -28,6 +28,7 @@ from bot.scheduler import Jobs, start_scheduler
 from bot.settings import Settings
 from bot.supervisor import Policy, supervise
 from handlers.pushes import PushRenderer
+from services.accounts import Channel
 from services.db.session import Engine, SessionFactory, create_engine, create_sessionmaker
 from services.notifications import changes, fanout, limits, queue, worker
 from services.notifications.leadership import Leadership
@@ -39,7 +40,11 @@ def telegram_sender(
     bot: Bot, sessionmaker: SessionFactory, i18n: I18n, default_locale: str
 ) -> Sender:
     """The send function for Telegram: content read at sending, texts in the reader's language."""
-    return Sender(TelegramTransport(bot), sessionmaker, PushRenderer(i18n, default_locale))
+    return Sender(
+        {Channel.TELEGRAM: TelegramTransport(bot)},
+        sessionmaker,
+        PushRenderer(i18n, default_locale),
+    )
 
 
 async def run_notifications(

@@ -21,26 +21,30 @@ _BUTTON_PREFIX = re.compile(r"[a-z_]{1,16}")
 
 
 async def record_denied(
-    query: CallbackQuery, session: Session, student_id: int | None = None
+    query: CallbackQuery, session: Session, account_id: int | None, student_id: int | None = None
 ) -> None:
     """A refused press of a forged or stale button goes to the audit log (within its caps).
 
     Only the callback data's prefix is kept, and only when it looks like one of ours: forged
     data is anybody's text.
     """
+    if account_id is None:
+        return  # A press from a chat with no account (a group): nobody's data was asked for.
     prefix = (query.data or "").partition(":")[0]
     await audit.denied(
         session,
-        account_id=query.from_user.id,
+        account_id=account_id,
         button=prefix if _BUTTON_PREFIX.fullmatch(prefix) else "?",
         now=datetime.now(UTC),
         student_id=student_id,
     )
 
 
-async def not_found(query: CallbackQuery, session: Session, student_id: int | None = None) -> None:
+async def not_found(
+    query: CallbackQuery, session: Session, account_id: int | None, student_id: int | None = None
+) -> None:
     """A forged or stale button: the same answer whether the object exists or not."""
-    await record_denied(query, session, student_id)
+    await record_denied(query, session, account_id, student_id)
     await query.answer(_("Not found."), show_alert=True)
 
 
@@ -54,11 +58,14 @@ class Refusal:
 
 
 async def answer_refusal(
-    event: Message | CallbackQuery, session: Session, refusal: Refusal
+    event: Message | CallbackQuery,
+    session: Session,
+    refusal: Refusal,
+    account_id: int | None = None,
 ) -> None:
     """The handler of a refused event: its notice, or "Not found." for a button, audited."""
     if isinstance(event, CallbackQuery) and refusal.notice is None:
-        await not_found(event, session, refusal.student_id)
+        await not_found(event, session, account_id, refusal.student_id)
     else:
         await event.answer(refusal.notice or _("Not found."))
 

@@ -7,7 +7,7 @@ from typing import Any
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import Chat, TelegramObject
 
 from services import access
 from services.db.session import Session
@@ -35,9 +35,9 @@ class Staff(Filter):
     """A member of the school's staff: injects their `identity`."""
 
     async def __call__(
-        self, event: TelegramObject, session: Session, event_from_user: User | None = None
+        self, event: TelegramObject, session: Session, account_id: int | None = None
     ) -> bool | dict[str, Any]:
-        if event_from_user is None:
+        if account_id is None:
             return False
-        identity = await access.identity(session, event_from_user.id)
+        identity = await access.identity(session, account_id)
         return {"identity": identity} if identity.is_staff else False

@@ -262,6 +262,7 @@ async def overview(session: AsyncSession, account_id: int) -> Overview:
             .join(m.Guardianship, m.Guardianship.student_id == m.Student.id)
             .where(
                 m.Guardianship.guardian_id.in_(who.guardian_ids),
+                m.Guardianship.ended_on.is_(None),
                 m.Student.left_at.is_(None),
                 ~_consented(m.Student.id),
             )
@@ -295,10 +296,11 @@ def family_accounts(
 ) -> CompoundSelect[*tuple[Any, ...]]:
     """(account_id, student_id, role, created_at) of every link through which an account may
     see and hear of a student now: the student's own, or a guardian's with consent on record
-    (seed 003 §1.5). The one family rule: the fan-out narrows it to the students of a change,
-    the send-time check to (account, student) pairs, the screens to one account. Two
-    index-friendly paths, not one OR (which made PostgreSQL test every link of the region for
-    every student); students who left are the caller's to leave out."""
+    (seed 003 §1.5) while the school's roster still names the guardian. The one family rule:
+    the fan-out narrows it to the students of a change, the send-time check to (account,
+    student) pairs, the screens to one account. Two index-friendly paths, not one OR (which
+    made PostgreSQL test every link of the region for every student); students who left are
+    the caller's to leave out."""
     link = m.AccountLink
     own = select(link.account_id, link.student_id, link.role, link.created_at).where(
         link.revoked_at.is_(None), link.student_id.is_not(None)
@@ -308,7 +310,7 @@ def family_accounts(
         .join(
             link, and_(link.guardian_id == m.Guardianship.guardian_id, link.revoked_at.is_(None))
         )
-        .where(_consented(m.Guardianship.student_id))
+        .where(m.Guardianship.ended_on.is_(None), _consented(m.Guardianship.student_id))
     )
     if student_ids is not None:
         students = _ids(student_ids)

@@ -1,4 +1,9 @@
-"""The Telegram account: language, time zone, the chosen child."""
+"""A messenger account: who it is on which channel, its language, time zone and chosen child.
+
+An account is keyed by (channel, the channel's user id) and has an id of its own, which is
+what links, preferences, the queue and the audit log refer to: a second messenger adds
+accounts, not code paths.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Update, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.audit import Action
 from services.db import models as m
 
+Channel = m.Channel
+
 
 @dataclass(frozen=True, slots=True)
 class AccountPrefs:
+    """The account an update comes from, as the handlers need it."""
+
+    id: int
     language: str | None
     timezone: str | None
     selected_student_id: int | None
@@ -22,22 +33,57 @@ class AccountPrefs:
 
 def account_update(account_id: int, **values: object) -> Update:
     """The statement that sets columns of one account's row."""
-    return update(m.TelegramAccount).where(m.TelegramAccount.id == account_id).values(**values)
+    return update(m.Account).where(m.Account.id == account_id).values(**values)
 
 
-async def prefs(session: AsyncSession, account_id: int) -> AccountPrefs | None:
+async def find(session: AsyncSession, channel: Channel, user_id: int) -> AccountPrefs | None:
+    """The account of a channel's user, or None before their first /start."""
     row = (
         await session.execute(
             select(
-                m.TelegramAccount.language,
-                m.TelegramAccount.timezone,
-                m.TelegramAccount.selected_student_id,
-            ).where(m.TelegramAccount.id == account_id)
+                m.Account.id,
+                m.Account.language,
+                m.Account.timezone,
+                m.Account.selected_student_id,
+            ).where(m.Account.channel == channel.value, m.Account.channel_user_id == user_id)
         )
     ).first()
     if row is None:
         return None
-    return AccountPrefs(language=row[0], timezone=row[1], selected_student_id=row[2])
+    return AccountPrefs(id=row[0], language=row[1], timezone=row[2], selected_student_id=row[3])
+
+
+async def ensure(
+    session: AsyncSession,
+    *,
+    channel: Channel,
+    user_id: int,
+    chat_id: int,
+    language: str | None,
+) -> int:
+    """The account's id, its row created on first contact; a returning user is active again.
+
+    The upsert locks the account's row until the commit, so one account's attempts run one
+    after another and cannot slip past its limit side by side. Does not commit.
+    """
+    statement = insert(m.Account).values(
+        channel=channel.value, channel_user_id=user_id, chat_id=chat_id, language=language
+    )
+    account_id = await session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[m.Account.channel, m.Account.channel_user_id],
+            set_={"chat_id": chat_id, "is_active": True, "blocked_at": None},
+        ).returning(m.Account.id)
+    )
+    assert account_id is not None
+    return int(account_id)
+
+
+async def reactivate(session: AsyncSession, account_id: int) -> None:
+    """A returning user is active again. Locks the account's row until the commit, so one
+    account's attempts at a code run one after another and cannot slip past its limit side by
+    side. Does not commit."""
+    await session.execute(account_update(account_id, is_active=True, blocked_at=None))
 
 
 async def set_language(session: AsyncSession, *, account_id: int, language: str) -> None:

@@ -89,7 +89,7 @@ def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -
 def _recipients(staff_ids: list[int], now: datetime) -> Select[*tuple[Any, ...]]:
     """The accounts of these teachers (services.access), with what each has muted now."""
     links = access.staff_accounts().subquery()
-    account, mute = m.TelegramAccount, m.ReminderMute
+    account, mute = m.Account, m.ReminderMute
     muted = func.array_agg(mute.category).filter(
         mute.category.is_not(None), or_(mute.until.is_(None), mute.until > now)
     )

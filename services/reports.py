@@ -34,11 +34,11 @@ from services.notifications.payloads import (
 
 # Where a summary goes and when: an account's chat and quiet hours.
 _SETTINGS = (
-    m.TelegramAccount.id,
-    m.TelegramAccount.chat_id,
-    m.TelegramAccount.quiet_from,
-    m.TelegramAccount.quiet_to,
-    m.TelegramAccount.timezone,
+    m.Account.id,
+    m.Account.chat_id,
+    m.Account.quiet_from,
+    m.Account.quiet_to,
+    m.Account.timezone,
 )
 
 
@@ -54,7 +54,7 @@ def week_of(day: date) -> tuple[date, date]:
 def _class_teachers(school_id: int, today: date) -> Select[*tuple[Any, ...]]:
     """The class teachers' accounts (services.access) of the school's classes this year."""
     teachers = access.class_teacher_accounts().subquery()
-    school_class, year, account = m.SchoolClass, m.AcademicYear, m.TelegramAccount
+    school_class, year, account = m.SchoolClass, m.AcademicYear, m.Account
     return (
         select(
             teachers.c.class_id,
@@ -190,7 +190,7 @@ async def class_week(
 def _deputies(school_id: int) -> Select[*tuple[Any, ...]]:
     """The accounts of the school's deputy directors and administrators (services.access)."""
     deputies = access.deputy_accounts().subquery()
-    account = m.TelegramAccount
+    account = m.Account
     return (
         select(*_SETTINGS)
         .distinct()

@@ -17,15 +17,16 @@ from services.db.session import Session
 
 async def text_from_stranger(
     message: Message,
+    *,
     session: Session,
     code_secret: bytes,
+    account_id: int,
     account_prefs: AccountPrefs | None,
     i18n: I18n,
 ) -> None:
     """Any text: for an unlinked account, a code attempt when it looks like one."""
-    user = message.from_user
-    assert user is not None and message.text is not None
-    view = await access.overview(session, user.id)
+    assert message.text is not None
+    view = await access.overview(session, account_id)
     if view.identity.is_linked:
         await message.answer(
             _("I did not understand that. Please use the menu buttons below, or /help."),
@@ -45,6 +46,7 @@ async def text_from_stranger(
         session,
         message.text,
         code_secret=code_secret,
+        account_id=account_id,
         account_prefs=account_prefs,
         i18n=i18n,
     )
@@ -56,9 +58,11 @@ async def anything_else(message: Message) -> None:
     )
 
 
-async def unknown_button(query: CallbackQuery, session: Session) -> None:
+async def unknown_button(
+    query: CallbackQuery, session: Session, account_id: int | None = None
+) -> None:
     # Data no screen could parse: a forged button, or one from an older version of the bot.
-    await record_denied(query, session)
+    await record_denied(query, session, account_id)
     await query.answer(
         _("This button is out of date. Please open the screen again from the menu."),
         show_alert=True,

@@ -12,15 +12,13 @@ from services import accounts
 from services.db.session import Session
 
 
-async def blocked(event: ChatMemberUpdated, session: Session) -> None:
-    await accounts.set_blocked(
-        session, account_id=event.from_user.id, blocked=True, now=datetime.now(UTC)
-    )
+async def blocked(event: ChatMemberUpdated, session: Session, account_id: int) -> None:
+    await accounts.set_blocked(session, account_id=account_id, blocked=True, now=datetime.now(UTC))
 
 
-async def unblocked(event: ChatMemberUpdated, session: Session) -> None:
+async def unblocked(event: ChatMemberUpdated, session: Session, account_id: int) -> None:
     await accounts.set_blocked(
-        session, account_id=event.from_user.id, blocked=False, now=datetime.now(UTC)
+        session, account_id=account_id, blocked=False, now=datetime.now(UTC)
     )
 
 

@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.start import show_linked
 from handlers.keyboards import contact_keyboard
-from handlers.languages import pick_language
 from services import linking
 from services.db.session import Session
 from services.linking import Outcome
@@ -33,7 +31,7 @@ async def offer_phone(message: Message, session: Session) -> None:
     )
 
 
-async def contact_shared(message: Message, session: Session, i18n: I18n) -> None:
+async def contact_shared(message: Message, session: Session, account_id: int) -> None:
     user = message.from_user
     contact = message.contact
     assert user is not None and contact is not None
@@ -52,18 +50,13 @@ async def contact_shared(message: Message, session: Session, i18n: I18n) -> None
         )
         return
     result = await linking.link_by_phone(
-        session,
-        account_id=user.id,
-        chat_id=message.chat.id,
-        phone=contact.phone_number,
-        now=datetime.now(UTC),
-        language=pick_language(user.language_code, i18n.default_locale),
+        session, account_id=account_id, phone=contact.phone_number, now=datetime.now(UTC)
     )
     if result.outcome is Outcome.LINKED:
         await message.answer(
             _("Done! Your account is linked."), reply_markup=ReplyKeyboardRemove()
         )
-        await show_linked(message, session, user.id)
+        await show_linked(message, session, account_id)
     elif result.outcome is Outcome.CONSENT_MISSING:
         await message.answer(
             _(

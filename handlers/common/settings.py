@@ -146,7 +146,7 @@ async def _show(
         child = next((c for c in view.children if c.id == child_id), None)
         if child is None:
             if isinstance(event, CallbackQuery):
-                await not_found(event, session, child_id)
+                await not_found(event, session, account_id, child_id)
             return
         personal = _for_child(settings, child_id)
         await show(event, settings_text(personal, child.name), child_keyboard(personal, child_id))
@@ -154,9 +154,8 @@ async def _show(
     await show(event, settings_text(settings), settings_keyboard(settings, view.children))
 
 
-async def settings_menu(message: Message, session: Session) -> None:
-    assert message.from_user is not None
-    await _show(message, session, message.from_user.id)
+async def settings_menu(message: Message, session: Session, account_id: int) -> None:
+    await _show(message, session, account_id)
 
 
 def _next_in(options: tuple[object, ...], current: object) -> object:
@@ -166,12 +165,12 @@ def _next_in(options: tuple[object, ...], current: object) -> object:
 
 
 async def settings_button(
-    query: CallbackQuery, callback_data: SettingsCb, session: Session
+    query: CallbackQuery, callback_data: SettingsCb, session: Session, account_id: int
 ) -> None:
-    account = query.from_user.id
+    account = account_id
     settings = await preferences.load(session, account)
     if settings is None:
-        await not_found(query, session)
+        await not_found(query, session, account)
         return
     action = callback_data.a
     child = callback_data.s
@@ -221,10 +220,10 @@ async def settings_button(
         elif action not in {"show", "child"}:
             raise ValueError(action)
     except NotFound:
-        await not_found(query, session, callback_data.s or None)
+        await not_found(query, session, account, callback_data.s or None)
         return
     except ValueError:
-        await record_denied(query, session)
+        await record_denied(query, session, account)
         await query.answer(_("This button is out of date. Please open /settings again."))
         return
     await _show(query, session, account, child)

@@ -15,7 +15,6 @@ from babel.dates import format_time
 
 from handlers.callbacks import LanguageCb
 from handlers.keyboards import language_keyboard, main_menu
-from handlers.languages import pick_language
 from services import access, accounts, linking
 from services.accounts import AccountPrefs
 from services.db.session import Session
@@ -133,23 +132,16 @@ async def redeem_and_reply(
     text: str,
     *,
     code_secret: bytes,
+    account_id: int,
     account_prefs: AccountPrefs | None,
     i18n: I18n,
 ) -> None:
-    user = message.from_user
-    assert user is not None
     result = await linking.redeem(
-        session,
-        account_id=user.id,
-        chat_id=message.chat.id,
-        text=text,
-        secret=code_secret,
-        now=datetime.now(UTC),
-        language=pick_language(user.language_code, i18n.default_locale),
+        session, account_id=account_id, text=text, secret=code_secret, now=datetime.now(UTC)
     )
     if result.outcome is Outcome.LINKED:
         await message.answer(_("Done! Your account is linked."))
-        await show_linked(message, session, user.id)
+        await show_linked(message, session, account_id)
         return
     await message.answer(_failure_text(result, account_prefs, i18n.current_locale))
 
@@ -160,6 +152,7 @@ async def start_with_code(
     *,
     session: Session,
     code_secret: bytes,
+    account_id: int,
     account_prefs: AccountPrefs | None,
     i18n: I18n,
 ) -> None:
@@ -168,22 +161,16 @@ async def start_with_code(
         session,
         command.args or "",
         code_secret=code_secret,
+        account_id=account_id,
         account_prefs=account_prefs,
         i18n=i18n,
     )
 
 
-async def start(message: Message, session: Session, i18n: I18n) -> None:
-    user = message.from_user
-    assert user is not None
-    await linking.ensure_account(
-        session,
-        account_id=user.id,
-        chat_id=message.chat.id,
-        language=pick_language(user.language_code, i18n.default_locale),
-    )
+async def start(message: Message, session: Session, account_id: int) -> None:
+    await accounts.reactivate(session, account_id)
     await session.commit()
-    if not await show_linked(message, session, user.id):
+    if not await show_linked(message, session, account_id):
         await message.answer(welcome_text(), reply_markup=ReplyKeyboardRemove())
 
 
@@ -191,10 +178,8 @@ async def help_command(message: Message) -> None:
     await message.answer(help_text())
 
 
-async def logout(message: Message, session: Session) -> None:
-    user = message.from_user
-    assert user is not None
-    ended = await linking.logout(session, account_id=user.id, now=datetime.now(UTC))
+async def logout(message: Message, session: Session, account_id: int) -> None:
+    ended = await linking.logout(session, account_id=account_id, now=datetime.now(UTC))
     if ended:
         text = _(
             "This Telegram account is unlinked: nothing from the journal is shown here any "
@@ -210,24 +195,24 @@ async def language(message: Message) -> None:
 
 
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCb, session: Session, i18n: I18n
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    session: Session,
+    i18n: I18n,
+    account_id: int,
 ) -> None:
     if callback_data.code not in i18n.available_locales:
         await query.answer(_("This language is not available."), show_alert=True)
         return
-    user = query.from_user
     if query.message is None or query.message.chat is None:
         await query.answer()
         return
-    await linking.ensure_account(
-        session, account_id=user.id, chat_id=query.message.chat.id, language=None
-    )
-    await accounts.set_language(session, account_id=user.id, language=callback_data.code)
+    await accounts.set_language(session, account_id=account_id, language=callback_data.code)
     i18n.current_locale = callback_data.code
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Language: English."))
-        await show_linked(query.message, session, user.id)
+        await show_linked(query.message, session, account_id)
 
 
 def create_router() -> Router:

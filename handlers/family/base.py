@@ -93,14 +93,13 @@ class StudentCheck(Check):
         if isinstance(event, CallbackQuery):
             button: NamesStudent = data["callback_data"]
             try:
-                student = await access.student_for(session, event.from_user.id, button.s)
+                student = await access.student_for(session, data["account_id"], button.s)
             except NotFound:
                 return Refusal(student_id=button.s)
         else:
             prefs: AccountPrefs | None = data.get("account_prefs")
-            assert event.from_user is not None
             chosen = await access.selected_child(
-                session, event.from_user.id, prefs.selected_student_id if prefs else None
+                session, data["account_id"], prefs.selected_student_id if prefs else None
             )
             if chosen is None:
                 return Refusal(

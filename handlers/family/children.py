@@ -17,16 +17,17 @@ from services.db.session import Session
 
 
 async def choose_child(
-    message: Message, session: Session, account_prefs: AccountPrefs | None
+    message: Message,
+    session: Session,
+    account_prefs: AccountPrefs | None,
+    account_id: int,
 ) -> None:
-    user = message.from_user
-    assert user is not None
-    children = await access.family_students(session, user.id)
+    children = await access.family_students(session, account_id)
     if not children:
         await message.answer(_("Nothing to show: this account is not linked to a student."))
         return
     selected = await access.selected_child(
-        session, user.id, account_prefs.selected_student_id if account_prefs else None
+        session, account_id, account_prefs.selected_student_id if account_prefs else None
     )
     await message.answer(
         _("Whose journal do you want to see?"),
@@ -34,19 +35,21 @@ async def choose_child(
     )
 
 
-async def child_chosen(query: CallbackQuery, callback_data: ChildCb, session: Session) -> None:
+async def child_chosen(
+    query: CallbackQuery, callback_data: ChildCb, session: Session, account_id: int
+) -> None:
     try:
-        child = await access.student_for(session, query.from_user.id, callback_data.student_id)
+        child = await access.student_for(session, account_id, callback_data.student_id)
     except access.NotFound:
         # A forged or stale button: the same answer whether the student exists or not.
-        await not_found(query, session, callback_data.student_id)
+        await not_found(query, session, account_id, callback_data.student_id)
         return
     if child.relation is not access.Relation.GUARDIAN:
-        await not_found(query, session, callback_data.student_id)
+        await not_found(query, session, account_id, callback_data.student_id)
         return
-    await accounts.select_student(session, account_id=query.from_user.id, student_id=child.id)
+    await accounts.select_student(session, account_id=account_id, student_id=child.id)
     await query.answer()
-    view = await access.overview(session, query.from_user.id)
+    view = await access.overview(session, account_id)
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Now showing: {name}, class {label}.").format(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import HomeworkCb, TimetableCb
@@ -127,11 +127,11 @@ async def homework_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     day: date,
     callback_data: HomeworkCb | None = None,
+    account_id: int,
 ) -> None:
     """/homework for the next school day, /homework 25.11 for a chosen one; a button's week."""
     week = callback_data is not None and callback_data.week
@@ -144,9 +144,7 @@ async def homework_screen(
         [plan] = await journal.day_plans(session, student, start=day, end=day)
         text = homework_day_text(student, context, plan)
         anchor = day
-    await audit.viewed(
-        session, account_id=event_from_user.id, student_id=student.id, screen="homework"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="homework")
     await show(event, text, homework_keyboard(student, context, anchor, week=week))
 
 
@@ -221,16 +219,14 @@ async def timetable_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     day: date,
+    account_id: int,
 ) -> None:
     """/timetable for today, /timetable 25.11 for a chosen day."""
     [plan] = await journal.day_plans(session, student, start=day, end=day)
-    await audit.viewed(
-        session, account_id=event_from_user.id, student_id=student.id, screen="timetable"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="timetable")
     await show(
         event, timetable_text(student, context, plan), timetable_keyboard(student, context, day)
     )

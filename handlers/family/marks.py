@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
@@ -170,15 +170,13 @@ async def period_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     subjects = await journal.period_subjects(session, student, period, context.profile)
-    await audit.viewed(
-        session, account_id=event_from_user.id, student_id=student.id, screen="marks"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks")
     await show(
         event,
         period_text(student, period, subjects),
@@ -210,10 +208,12 @@ def days_text(student: StudentRef, title: str, items: Sequence[MarkItem], empty:
 
 async def today_screen(
     query: CallbackQuery,
+    *,
     session: Session,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     today = context.today
     items = await journal.marks(session, student, start=today, end=today)
@@ -223,9 +223,7 @@ async def today_screen(
         items,
         _("No marks today."),
     )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="marks_today"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks_today")
     await show(query, text, _nav(student, period, MarksView.TODAY).as_markup())
 
 
@@ -237,6 +235,7 @@ async def week_screen(
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     weeks_back = max(0, min(callback_data.w, 60))
     monday = context.today - timedelta(days=context.today.weekday(), weeks=weeks_back)
@@ -261,9 +260,7 @@ async def week_screen(
             callback_data=MarksCb(s=student.id, v=MarksView.WEEK, p=period.id, w=weeks_back - 1),
         )
     builder.attach(_nav(student, period, MarksView.WEEK))
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="marks_week"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks_week")
     await show(query, text, builder.as_markup())
 
 
@@ -306,6 +303,7 @@ async def subject_screen(
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     subject_id = callback_data.sub
     try:
@@ -313,7 +311,7 @@ async def subject_screen(
             session, student, period, subject_id, context.profile
         )
     except NotFound:
-        await not_found(query, session)
+        await not_found(query, session, account_id)
         return
     builder = Keyboard()
     builder.button(
@@ -324,7 +322,7 @@ async def subject_screen(
         callback_data=MarksCb(s=student.id, v=MarksView.PERIOD, p=period.id),
     )
     await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="marks_subject"
+        session, account_id=account_id, student_id=student.id, screen="marks_subject"
     )
     await show(
         query,
@@ -364,19 +362,19 @@ def forecast_text(
 
 async def forecast_screen(
     query: CallbackQuery,
+    *,
     session: Session,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     subjects = await journal.period_subjects(session, student, period, context.profile)
     builder = _nav(student, period, MarksView.FORECAST)
     period_row(
         builder, context, period, lambda p: MarksCb(s=student.id, v=MarksView.FORECAST, p=p)
     )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="forecast"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="forecast")
     await show(
         query,
         forecast_text(student, period, subjects, min_marks=context.profile.min_marks),

@@ -26,13 +26,14 @@ async def chart_button(
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     try:
         subject = await journal.subject_marks(
             session, student, period, callback_data.sub, context.profile
         )
     except NotFound:
-        await not_found(query, session)
+        await not_found(query, session, account_id)
         return
     await query.answer(_("Drawing the chart…"))
     labels = charts.ChartLabels(
@@ -50,9 +51,7 @@ async def chart_button(
         round_from=context.profile.round_from,
         period=(period.starts_on, period.ends_on),
     )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="chart"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="chart")
     if query.message is not None:
         await query.message.answer_photo(
             BufferedInputFile(png, filename="chart.png"),
@@ -72,6 +71,7 @@ async def report_button(
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     await query.answer(_("Preparing the report card…"))
     subjects = await journal.period_subjects(session, student, period, context.profile)
@@ -111,9 +111,7 @@ async def report_button(
         footer=_("Made by the school journal bot on {day}.").format(day=day_long(context.today)),
         pdf=callback_data.pdf,
     )
-    await audit.viewed(
-        session, account_id=query.from_user.id, student_id=student.id, screen="report_card"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="report_card")
     if query.message is not None:
         extension = "pdf" if callback_data.pdf else "png"
         await query.message.answer_document(

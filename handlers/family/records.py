@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
@@ -93,17 +93,15 @@ async def attendance_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     summary = await journal.attendance(session, student, period)
     builder = Keyboard()
     period_row(builder, context, period, lambda p: AttendanceCb(s=student.id, p=p))
-    await audit.viewed(
-        session, account_id=event_from_user.id, student_id=student.id, screen="attendance"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="attendance")
     await show(event, attendance_text(student, period, summary), builder.as_markup())
 
 
@@ -157,14 +155,12 @@ async def finals_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     student: StudentRef,
     context: SchoolContext,
+    account_id: int,
 ) -> None:
     rows = await journal.finals(session, student, context)
-    await audit.viewed(
-        session, account_id=event_from_user.id, student_id=student.id, screen="finals"
-    )
+    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="finals")
     await show(event, finals_text(student, context, rows), finals_keyboard(student))
 
 

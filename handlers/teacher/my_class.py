@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.magic_filter import MagicFilter
 
@@ -70,13 +70,13 @@ async def class_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    event_from_user: User,
     klass: ClassRef,
     context: SchoolContext,
     period: PeriodRef,
+    account_id: int,
 ) -> None:
     lines = await journal.class_overview(session, klass, period)
-    await audit.viewed(session, account_id=event_from_user.id, screen="class", class_id=klass.id)
+    await audit.viewed(session, account_id=account_id, screen="class", class_id=klass.id)
     await show(
         event,
         overview_text(klass, period, lines),
@@ -96,7 +96,7 @@ class ClassOfButton(Check):
         session: Session = data["session"]
         button: ClassCb = data["callback_data"]
         try:
-            klass = await access.class_for(session, event.from_user.id, button.c)
+            klass = await access.class_for(session, data["account_id"], button.c)
         except NotFound:
             return Refusal()
         context = await journal.school_context(session, klass.school_id, _now())
@@ -112,21 +112,20 @@ async def for_class_teachers(message: Message) -> None:
 
 
 async def my_class_menu(
-    message: Message, session: Session, event_from_user: User, identity: Identity
+    message: Message, session: Session, identity: Identity, account_id: int
 ) -> None:
-    user = event_from_user
     if not identity.class_teacher_of:
         await for_class_teachers(message)
         return
     if len(identity.class_teacher_of) > 1:
         builder = Keyboard()
         for class_id in identity.class_teacher_of:
-            klass = await access.class_for(session, user.id, class_id)
+            klass = await access.class_for(session, account_id, class_id)
             builder.button(text=klass.label, callback_data=ClassCb(c=class_id))
         builder.adjust(4)
         await message.answer(_("Which class?"), reply_markup=builder.as_markup())
         return
-    klass = await access.class_for(session, user.id, identity.class_teacher_of[0])
+    klass = await access.class_for(session, account_id, identity.class_teacher_of[0])
     context = await journal.school_context(session, klass.school_id, _now())
     if context.current is None:
         await message.answer(no_periods())
@@ -134,7 +133,7 @@ async def my_class_menu(
     await class_screen(
         message,
         session=session,
-        event_from_user=user,
+        account_id=account_id,
         klass=klass,
         context=context,
         period=context.current,

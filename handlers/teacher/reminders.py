@@ -157,10 +157,8 @@ async def _settings_screen(
 MENUS: tuple[Filter | MagicFilter, ...] = (Command("reminders"), F.text == BTN_REMINDERS)
 
 
-async def reminders_command(message: Message, session: Session) -> None:
-    user = message.from_user
-    assert user is not None
-    await _settings_screen(message, session, user.id)
+async def reminders_command(message: Message, session: Session, account_id: int) -> None:
+    await _settings_screen(message, session, account_id)
 
 
 async def for_teachers(message: Message) -> None:
@@ -168,42 +166,47 @@ async def for_teachers(message: Message) -> None:
     await message.answer(_("Reminders of journal entries are for teachers."))
 
 
-async def invalid_button(query: CallbackQuery, session: Session) -> None:
+async def invalid_button(
+    query: CallbackQuery, session: Session, account_id: int | None = None
+) -> None:
     """A forged or stale button, or a press by somebody who is not staff: nothing changes."""
-    await record_denied(query, session)
+    await record_denied(query, session, account_id)
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
 async def reminder_button(
-    query: CallbackQuery, callback_data: ReminderCb, session: Session
+    query: CallbackQuery,
+    callback_data: ReminderCb,
+    session: Session,
+    account_id: int,
 ) -> None:
     if callback_data.c not in {c.value for c in Category} or callback_data.a not in {
         "s",
         "o",
         "n",
     }:
-        await invalid_button(query, session)
+        await invalid_button(query, session, account_id)
         return
     category = Category(callback_data.c)
     connection = await session.connection()
     now = datetime.now(UTC)
     name = CATEGORY_NAMES[category]
     if callback_data.a == "s":
-        zone = await reminders.staff_zone(connection, query.from_user.id)
+        zone = await reminders.staff_zone(connection, account_id)
         await reminders.snooze(
-            connection, query.from_user.id, category, reminders.tomorrow_morning(now, zone)
+            connection, account_id, category, reminders.tomorrow_morning(now, zone)
         )
         note = _("Reminders of {what} are snoozed until tomorrow.").format(what=name)
     elif callback_data.a == "o":
-        await reminders.snooze(connection, query.from_user.id, category, None)
+        await reminders.snooze(connection, account_id, category, None)
         note = _("Reminders of {what} are off. /reminders turns them on again.").format(what=name)
     else:
-        await reminders.unmute(connection, query.from_user.id, category)
+        await reminders.unmute(connection, account_id, category)
         note = _("Reminders of {what} are on.").format(what=name)
     await session.commit()
     await query.answer(note, show_alert=callback_data.w == "r")
     if callback_data.w == "p":
-        await _settings_screen(query, session, query.from_user.id)
+        await _settings_screen(query, session, account_id)
 
 
 def create_router() -> Router:

@@ -203,16 +203,24 @@ class WorkKind(IdMixin, Base):
 
 # --- people ----------------------------------------------------------------------------
 
+_SEX = "sex IN ('m', 'f')"
+
 
 class Student(IdMixin, CreatedMixin, Base):
     __tablename__ = "students"
-    __table_args__ = (Index(None, "class_id"), Index(None, "school_id", "last_name"))
+    __table_args__ = (
+        Index(None, "class_id"),
+        Index(None, "school_id", "last_name"),
+        CheckConstraint(_SEX, name="sex"),
+    )
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="SET NULL"))
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
+    # "m" or "f", as the journal program has it: Russian texts agree with it.
+    sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
     left_at: Mapped[date | None] = mapped_column(Date)
@@ -234,11 +242,13 @@ class Guardian(IdMixin, CreatedMixin, Base):
     """A legal representative; not bound to one school, children may study in several."""
 
     __tablename__ = "guardians"
-    __table_args__ = (Index(None, "phone"),)
+    __table_args__ = (Index(None, "phone"), CheckConstraint(_SEX, name="sex"))
 
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
+    # "m" or "f", as the journal program has it: Russian texts agree with it.
+    sex: Mapped[str | None] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(String(20))
 
 
@@ -253,6 +263,8 @@ class Guardianship(Base):
         ForeignKey("students.id", ondelete="CASCADE"), primary_key=True
     )
     relation: Mapped[str] = mapped_column(String(32), server_default="parent")
+    # The day the school's roster stopped naming this guardian for the child; the row is kept.
+    ended_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Consent(IdMixin, CreatedMixin, Base):
@@ -274,12 +286,18 @@ class Consent(IdMixin, CreatedMixin, Base):
 
 class Staff(IdMixin, CreatedMixin, Base):
     __tablename__ = "staff"
-    __table_args__ = (Index(None, "school_id"), Index(None, "phone"))
+    __table_args__ = (
+        Index(None, "school_id"),
+        Index(None, "phone"),
+        CheckConstraint(_SEX, name="sex"),
+    )
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
+    # "m" or "f", as the journal program has it: Russian texts agree with it.
+    sex: Mapped[str | None] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(String(20))
     left_at: Mapped[date | None] = mapped_column(Date)
 
@@ -474,11 +492,25 @@ class JournalEvent(IdMixin, Base):
 # --- the bot's side --------------------------------------------------------------------
 
 
-class TelegramAccount(CreatedMixin, Base):
-    __tablename__ = "tg_accounts"
+class Channel(enum.StrEnum):
+    """The messengers an account can come from."""
 
-    # Telegram's user id; private chats share it as chat id.
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    TELEGRAM = "telegram"
+    MAX = "max"
+
+
+class Account(IdMixin, CreatedMixin, Base):
+    """A person's account in one messenger, keyed by (channel, the channel's user id)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_user_id"),
+        CheckConstraint(_check_in("channel", Channel), name="channel"),
+    )
+
+    channel: Mapped[str] = mapped_column(String(16), server_default=Channel.TELEGRAM.value)
+    # The messenger's own user id; Telegram's private chats share it as chat id.
+    channel_user_id: Mapped[int] = mapped_column(BigInteger)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     language: Mapped[str | None] = mapped_column(String(8))
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -515,7 +547,7 @@ class AccountLink(IdMixin, CreatedMixin, Base):
         Index(None, "staff_id", postgresql_where=text("revoked_at IS NULL")),
     )
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("tg_accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id", ondelete="CASCADE"))
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
@@ -561,7 +593,7 @@ class NotificationPreference(IdMixin, Base):
         ),
     )
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("tg_accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16))
@@ -589,7 +621,7 @@ class Notification(IdMixin, Base):
         Index(None, "status", "created_at"),
     )
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("tg_accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     student_id: Mapped[int | None] = mapped_column(BigInteger)
     category: Mapped[str] = mapped_column(String(32))
@@ -634,7 +666,7 @@ class ReminderMute(Base):
     __tablename__ = "reminder_mutes"
 
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("tg_accounts.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     category: Mapped[str] = mapped_column(String(16), primary_key=True)
     until: Mapped[datetime | None]
@@ -674,3 +706,73 @@ class HandledUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- what the school's journal program sends ------------------------------------------
+
+
+class ExternalKind(enum.StrEnum):
+    """The kinds of rows a school's journal program names by ids of its own."""
+
+    CLASS = "class"
+    SUBGROUP = "subgroup"
+    SUBJECT = "subject"
+    STUDENT = "student"
+    GUARDIAN = "guardian"
+    STAFF = "staff"
+    LESSON = "lesson"
+    HOMEWORK = "homework"
+    MARK = "mark"
+    ATTENDANCE = "attendance"
+    FINAL_GRADE = "final_grade"
+
+
+class ExternalId(Base):
+    """The journal program's id of one of our rows, per school and kind.
+
+    For marks and final grades `local_id` is the first revision of the chain; the current one
+    is found from it. Importing the same id again updates the row it names.
+    """
+
+    __tablename__ = "external_ids"
+    __table_args__ = (
+        CheckConstraint(_check_in("kind", ExternalKind), name="kind"),
+        Index(None, "kind", "local_id"),
+    )
+
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    local_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiToken(IdMixin, CreatedMixin, Base):
+    """A school's bearer token for the ingest API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "school_id"),)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiRequest(Base):
+    """An ingest request made with an Idempotency-Key, and the answer it got."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (Index(None, "created_at"),)
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The request's method, path and body hashed: the same key with another request is refused.
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())

@@ -120,14 +120,17 @@ async def cast(engine: AsyncEngine) -> Cast:
     return Cast(school, guardian, tuple(children), student, teacher, class_teacher, deputy)
 
 
-async def selected_child(engine: AsyncEngine, account_id: int, children: tuple[int, ...]) -> int:
-    """The child a parent's account has on screen (the bot remembers it per account), or the
-    first of `children` when it has none of them."""
+async def selected_child(engine: AsyncEngine, user_id: int, children: tuple[int, ...]) -> int:
+    """The child a parent's Telegram account has on screen (the bot remembers it per account),
+    or the first of `children` when it has none of them."""
     async with engine.connect() as connection:
         chosen = (
             await connection.execute(
-                text("SELECT selected_student_id FROM tg_accounts WHERE id = :a"),
-                {"a": account_id},
+                text(
+                    "SELECT selected_student_id FROM accounts"
+                    " WHERE channel = 'telegram' AND channel_user_id = :u"
+                ),
+                {"u": user_id},
             )
         ).scalar()
     return int(chosen) if chosen in children else children[0]
@@ -166,12 +169,15 @@ async def link_code(engine: AsyncEngine, person: PersonId, secret: bytes) -> str
     return issued.code
 
 
-async def quiet_hours_off(engine: AsyncEngine, account_id: int) -> None:
+async def quiet_hours_off(engine: AsyncEngine, user_id: int) -> None:
     """The demo shows pushes at once whatever the hour; /settings can set quiet hours."""
     async with engine.begin() as connection:
         await connection.execute(
-            text("UPDATE tg_accounts SET quiet_from = '00:00', quiet_to = '00:00' WHERE id = :a"),
-            {"a": account_id},
+            text(
+                "UPDATE accounts SET quiet_from = '00:00', quiet_to = '00:00'"
+                " WHERE channel = 'telegram' AND channel_user_id = :u"
+            ),
+            {"u": user_id},
         )
 
 
@@ -320,15 +326,17 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
     return Event(name, "", str(result.rowcount))
 
 
-async def release_now(engine: AsyncEngine, accounts: list[int]) -> None:
-    """The demo's clock ran ahead of the real one: what it queued for later goes now."""
+async def release_now(engine: AsyncEngine, user_ids: list[int]) -> None:
+    """The demo's clock ran ahead of the real one: what it queued for later for these Telegram
+    users goes now."""
     async with engine.begin() as connection:
         await connection.execute(
             text(
                 "UPDATE notifications SET not_before = clock_timestamp()"
                 " WHERE status = 'pending' AND not_before > clock_timestamp()"
-                " AND account_id = ANY(:accounts)"
+                " AND account_id IN (SELECT id FROM accounts WHERE channel = 'telegram'"
+                " AND channel_user_id = ANY(:users))"
             ),
-            {"accounts": accounts},
+            {"users": user_ids},
         )
         await connection.execute(text("NOTIFY notifications"))

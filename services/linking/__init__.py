@@ -51,7 +51,7 @@ from services.linking.people import (
     check_school,
 )
 from services.linking.phone import link_by_phone, phone_forms, phone_login_enabled
-from services.linking.redeeming import LinkResult, Outcome, ensure_account, redeem
+from services.linking.redeeming import LinkResult, Outcome, redeem
 
 __all__ = [
     "ALPHABET",
@@ -73,7 +73,6 @@ __all__ = [
     "PersonKind",
     "check_person",
     "check_school",
-    "ensure_account",
     "flood",
     "format_code",
     "generate_code",

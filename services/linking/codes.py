@@ -136,7 +136,7 @@ async def _people_of_class(
             await session.execute(
                 select(m.Guardian)
                 .join(m.Guardianship, m.Guardianship.guardian_id == m.Guardian.id)
-                .where(m.Guardianship.student_id == student.id)
+                .where(m.Guardianship.student_id == student.id, m.Guardianship.ended_on.is_(None))
                 .order_by(m.Guardian.id)
             )
         ).scalars()

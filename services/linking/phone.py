@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import audit
+from services import accounts, audit
 from services.audit import Action
 from services.db import models as m
 from services.linking.people import PersonId, PersonKind
@@ -16,7 +16,6 @@ from services.linking.redeeming import (
     LinkResult,
     Outcome,
     add_link,
-    ensure_account,
     students_without_consent,
 )
 
@@ -48,16 +47,14 @@ async def link_by_phone(
     session: AsyncSession,
     *,
     account_id: int,
-    chat_id: int,
     phone: str,
     now: datetime,
-    language: str | None = None,
 ) -> LinkResult:
     """Link every person of a phone-login school whose number is the one Telegram confirmed.
 
     The caller has checked that the contact is the sender's own. Commits.
     """
-    await ensure_account(session, account_id=account_id, chat_id=chat_id, language=language)
+    await accounts.reactivate(session, account_id)
     forms = phone_forms(phone)
     schools = select(m.School.id).where(_phone_login_schools())
     matches: list[PersonId] = []
@@ -66,7 +63,11 @@ async def link_by_phone(
             select(m.Guardian.id)
             .join(m.Guardianship, m.Guardianship.guardian_id == m.Guardian.id)
             .join(m.Student, m.Student.id == m.Guardianship.student_id)
-            .where(m.Guardian.phone.in_(forms), m.Student.school_id.in_(schools))
+            .where(
+                m.Guardian.phone.in_(forms),
+                m.Guardianship.ended_on.is_(None),
+                m.Student.school_id.in_(schools),
+            )
             .distinct()
         )
         matches += [PersonId(PersonKind.GUARDIAN, g) for g in guardians]

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import audit
+from services import accounts, audit
 from services.audit import Action
 from services.db import models as m
 from services.linking.codes import hash_code, normalize_code
@@ -36,24 +35,6 @@ class LinkResult:
     attempts_left: int | None = None
     # Locked by the stricter budget of a flood of wrong codes, not by five of its own.
     flood: bool = False
-
-
-async def ensure_account(
-    session: AsyncSession, *, account_id: int, chat_id: int, language: str | None
-) -> None:
-    """Create the account row on first contact; a returning user is active again.
-
-    The upsert locks the account's row until the commit, so one account's attempts run one
-    after another and cannot slip past its limit side by side.
-    """
-    await session.execute(
-        insert(m.TelegramAccount)
-        .values(id=account_id, chat_id=chat_id, language=language)
-        .on_conflict_do_update(
-            index_elements=[m.TelegramAccount.id],
-            set_={"chat_id": chat_id, "is_active": True, "blocked_at": None},
-        )
-    )
 
 
 async def _fail(
@@ -93,11 +74,9 @@ async def redeem(
     session: AsyncSession,
     *,
     account_id: int,
-    chat_id: int,
     text: str,
     secret: bytes,
     now: datetime,
-    language: str | None = None,
 ) -> LinkResult:
     """Link the account to the code's person, if the code is good and the account not locked.
 
@@ -105,7 +84,7 @@ async def redeem(
     code from an account that is not locked always links. Commits: a failed attempt is
     recorded even though nothing is linked.
     """
-    await ensure_account(session, account_id=account_id, chat_id=chat_id, language=language)
+    await accounts.reactivate(session, account_id)
     budget = await budget_of(session, account_id, now)
     if budget.locked_until is not None:
         await session.commit()
@@ -144,7 +123,8 @@ async def _link(
             (
                 await session.execute(
                     select(m.Guardianship.student_id).where(
-                        m.Guardianship.guardian_id == code.guardian_id
+                        m.Guardianship.guardian_id == code.guardian_id,
+                        m.Guardianship.ended_on.is_(None),
                     )
                 )
             ).scalars()

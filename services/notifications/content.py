@@ -206,12 +206,12 @@ async def load_batch(
         row[0]: row
         for row in await session.execute(
             select(
-                m.TelegramAccount.id,
-                m.TelegramAccount.language,
-                m.TelegramAccount.low_mark_threshold,
+                m.Account.id,
+                m.Account.language,
+                m.Account.low_mark_threshold,
             ).where(
-                m.TelegramAccount.id.in_({message.account_id for message in messages}),
-                m.TelegramAccount.is_active,
+                m.Account.id.in_({message.account_id for message in messages}),
+                m.Account.is_active,
             )
         )
     }

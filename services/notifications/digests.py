@@ -19,7 +19,7 @@ _WEEKLY = text(
                               'week_start', t.local_now::date
                                             - (extract(isodow FROM t.local_now)::int - 1)),
            :now
-    FROM tg_accounts a
+    FROM accounts a
     CROSS JOIN LATERAL (
         -- The school's zone through the account's own student link or a guardian's child:
         -- two index lookups per account (an OR in the join made it a scan of students).

@@ -94,7 +94,7 @@ def next_digest(moment: datetime, zone: ZoneInfo, at: time) -> datetime:
 def _recipients(student_ids: Iterable[int], default_zone: str) -> Select[*tuple[Any, ...]]:
     """The accounts that may hear of these students (services.access), with their settings."""
     links = access.family_accounts(student_ids).subquery()
-    account, student, school = m.TelegramAccount, m.Student, m.School
+    account, student, school = m.Account, m.Student, m.School
     return (
         select(
             account.id,

@@ -126,7 +126,7 @@ class AccountSettings:
 
 
 async def load(session: AsyncSession, account_id: int) -> AccountSettings | None:
-    account = await session.get(m.TelegramAccount, account_id)
+    account = await session.get(m.Account, account_id)
     if account is None:
         return None
     who = await access.identity(session, account_id)

@@ -27,6 +27,8 @@ CHANNEL = "notifications"
 class Outgoing:
     id: int
     account_id: int
+    # The account's messenger: which transport sends it.
+    channel: str
     chat_id: int
     student_id: int | None
     category: str
@@ -39,10 +41,30 @@ class Outgoing:
     def from_row(cls, row: Sequence[Any]) -> Outgoing:
         """A claimed row (as CLAIM returns it), its payload decoded: pydantic's
         ValidationError for a payload of no known kind."""
-        notification_id, account, chat, student, category, key, stored, attempts, created = row
+        (
+            notification_id,
+            account,
+            channel,
+            chat,
+            student,
+            category,
+            key,
+            stored,
+            attempts,
+            created,
+        ) = row
         payload = decode(stored)
         return cls(
-            notification_id, account, chat, student, category, key, payload, attempts, created
+            notification_id,
+            account,
+            channel,
+            chat,
+            student,
+            category,
+            key,
+            payload,
+            attempts,
+            created,
         )
 
     @property
@@ -77,9 +99,9 @@ CLAIM = text(
         ORDER BY not_before, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
-    ) c
-    WHERE n.id = c.id
-    RETURNING n.id, n.account_id, n.chat_id, n.student_id, n.category, n.dedup_key,
+    ) c, accounts a
+    WHERE n.id = c.id AND a.id = n.account_id
+    RETURNING n.id, n.account_id, a.channel, n.chat_id, n.student_id, n.category, n.dedup_key,
               n.payload, n.attempts, n.created_at
     """
 )
@@ -129,7 +151,7 @@ CANCEL = text(
 BLOCKED = text(
     """
     WITH account AS (
-        UPDATE tg_accounts SET is_active = false, blocked_at = :now WHERE id = :account
+        UPDATE accounts SET is_active = false, blocked_at = :now WHERE id = :account
     )
     UPDATE notifications SET status = 'cancelled', claimed_until = NULL,
         last_error = 'blocked by the user',
@@ -202,7 +224,7 @@ async def retry_dead(engine: AsyncEngine, *, now: datetime | None = None) -> int
                 UPDATE notifications SET status = 'pending', attempts = 0, not_before = :now,
                     claimed_until = NULL
                 WHERE status = 'dead'
-                  AND EXISTS (SELECT 1 FROM tg_accounts a
+                  AND EXISTS (SELECT 1 FROM accounts a
                               WHERE a.id = notifications.account_id AND a.is_active)
                 """
             ),

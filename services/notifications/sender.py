@@ -7,20 +7,21 @@ The content is read when the message is sent, in a few queries per claimed batch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from services.db.session import SessionFactory
 from services.notifications.content import MessageContent, load_batch, load_notices
 from services.notifications.queue import Outgoing
-from services.notifications.transport import Composed, Skip, Transport
+from services.notifications.transport import Composed, Rejected, Skip, Transport
 
 Render = Callable[[MessageContent], Composed]
 
 
 @dataclass
 class Sender:
-    transport: Transport
+    # One transport per channel an account can be on ("telegram", "max").
+    transports: Mapping[str, Transport]
     sessionmaker: SessionFactory
     render: Render
     # What a claimed batch says, read in a few queries before the batch is sent.
@@ -31,11 +32,15 @@ class Sender:
             self._prepared = await load_batch(session, messages)
 
     async def __call__(self, message: Outgoing) -> None:
+        transport = self.transports.get(message.channel)
+        if transport is None:
+            # This process does not speak the account's messenger: park the message.
+            raise Rejected(f"no transport for the channel {message.channel}")
         composed = await self.compose(message)
         if composed.document is not None:
-            await self.transport.send_document(message.chat_id, composed)
+            await transport.send_document(message.chat_id, composed)
         else:
-            await self.transport.send_text(message.chat_id, composed)
+            await transport.send_text(message.chat_id, composed)
 
     async def compose(self, message: Outgoing) -> Composed:
         if message.id in self._prepared:

@@ -30,7 +30,7 @@ from handlers.callbacks import (
 from services import access, audit
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.fixtures.linking import NOW, linked, links_of
+from tests.fixtures.linking import NOW, account_id_of, account_of, linked, links_of
 from tests.fixtures.schools import World
 
 
@@ -75,6 +75,27 @@ async def test_access_service_per_relation(session: AsyncSession, world: World) 
     assert [k.first_name for k in await access.family_students(session, parent)] == ["Миша"]
 
 
+async def test_an_ended_guardianship_shows_and_sends_nothing(
+    session: AsyncSession, world: World
+) -> None:
+    """The roster stops naming the mother as Аня's guardian: the row stays, access ends."""
+    parent = 33
+    await linked(
+        session,
+        Chat(None, None, None, parent),  # type: ignore[arg-type]
+        PersonId(PersonKind.GUARDIAN, world.mother),
+    )
+    ship = await session.get(m.Guardianship, (world.mother, world.anya))
+    assert ship is not None
+    ship.ended_on = NOW.date()
+    await session.flush()
+    assert [k.first_name for k in await access.family_students(session, parent)] == ["Миша"]
+    with pytest.raises(access.NotFound):
+        await access.student_for(session, parent, world.anya)
+    hearing = await session.execute(access.family_accounts([world.anya], accounts=[parent]))
+    assert hearing.all() == []
+
+
 async def test_child_switcher(
     session: AsyncSession, world: World, chat: Callable[..., Chat]
 ) -> None:
@@ -84,7 +105,7 @@ async def test_child_switcher(
     assert replies[-1].button_texts() == ["✅ Аня 3А", "Миша 7Б"]
     replies = await parent.press(replies[-1].callback("Миша"))
     assert "Сейчас показан: Миша Иванов, класс 7Б." in joined(replies)
-    account = await session.get(m.TelegramAccount, 41)
+    account = await account_of(session, 41)
     assert account is not None and account.selected_student_id == world.school.student_id
     viewed = (
         await session.execute(
@@ -152,7 +173,7 @@ async def test_forged_buttons_get_not_found(
             [answer] = [r for r in replies if r.method == "answerCallbackQuery"]
             assert answer.params.get("text") == "Не найдено.", button
             assert [r.method for r in replies] == ["answerCallbackQuery"], button
-    account = await session.get(m.TelegramAccount, 51)
+    account = await account_of(session, 51)
     assert account is not None and account.selected_student_id is None
     # Each refused press is audited as DENIED, up to the hourly cap of an account.
     presses = len(_forged_buttons(world))
@@ -161,7 +182,10 @@ async def test_forged_buttons_get_not_found(
         rows = (
             await session.execute(
                 select(m.AuditEntry.student_id, m.AuditEntry.details)
-                .where(m.AuditEntry.account_id == who.user_id, m.AuditEntry.action == "denied")
+                .where(
+                    m.AuditEntry.account_id == await account_id_of(session, who.user_id),
+                    m.AuditEntry.action == "denied",
+                )
                 .order_by(m.AuditEntry.id)
             )
         ).all()
@@ -219,20 +243,21 @@ async def test_random_input_links_nothing_and_is_answered_politely(
         replies = await stranger.press(payload)
         assert any(r.method == "answerCallbackQuery" for r in replies)
     assert await links_of(session, 61) == 0
-    account = await session.get(m.TelegramAccount, 61)
+    account = await account_of(session, 61)
     assert account is None or account.selected_student_id is None
-    assert (
-        await session.scalar(
-            select(func.count()).select_from(m.AccountLink).where(m.AccountLink.account_id == 61)
-        )
-        == 0
-    )
+    if account is not None:
+        links = select(func.count()).select_from(m.AccountLink)
+        assert await session.scalar(links.where(m.AccountLink.account_id == account.id)) == 0
 
 
-async def _denied(session: AsyncSession, account_id: int | None = None) -> int:
+async def _denied(session: AsyncSession, user_id: int | None = None) -> int:
+    """Refused presses in the audit log: all, or the Telegram user's."""
     query = select(func.count()).select_from(m.AuditEntry).where(m.AuditEntry.action == "denied")
-    if account_id is not None:
-        query = query.where(m.AuditEntry.account_id == account_id)
+    if user_id is not None:
+        account = await account_of(session, user_id)
+        if account is None:
+            return 0
+        query = query.where(m.AuditEntry.account_id == account.id)
     return int(await session.scalar(query) or 0)
 
 
@@ -248,7 +273,10 @@ async def test_refused_presses_are_audited_within_the_caps(
         rows = (
             await session.execute(
                 select(m.AuditEntry.at, m.AuditEntry.details)
-                .where(m.AuditEntry.account_id == 71, m.AuditEntry.action == "denied")
+                .where(
+                    m.AuditEntry.account_id == await account_id_of(session, 71),
+                    m.AuditEntry.action == "denied",
+                )
                 .order_by(m.AuditEntry.id)
             )
         ).all()
@@ -287,7 +315,10 @@ async def test_unparseable_and_unknown_buttons_are_audited_too(
         rows = (
             await session.execute(
                 select(m.AuditEntry.details)
-                .where(m.AuditEntry.account_id == 73, m.AuditEntry.action == "denied")
+                .where(
+                    m.AuditEntry.account_id == await account_id_of(session, 73),
+                    m.AuditEntry.action == "denied",
+                )
                 .order_by(m.AuditEntry.id)
             )
         ).scalars()

@@ -14,6 +14,7 @@ from services import linking
 from services.db import models as m
 from tests.fixtures.cli import CLI_CODE_SECRET, run_journalbot
 from tests.fixtures.factories import MiniSchool
+from tests.fixtures.linking import account_for
 
 SECRET = CLI_CODE_SECRET.encode()
 
@@ -22,8 +23,7 @@ async def _redeem(session: AsyncSession, account: int, code: str) -> None:
     """The code, printed by the command line, redeemed by the account in a chat of its own."""
     result = await linking.redeem(
         session,
-        account_id=account,
-        chat_id=account,
+        account_id=await account_for(session, account),
         text=code,
         secret=SECRET,
         now=datetime.now(UTC),

@@ -58,8 +58,9 @@ async def test_kill_minus_nine_mid_batch_then_restart_delivers_everything(
                     INSERT INTO guardianships (guardian_id, student_id)
                     SELECT id, :s FROM g RETURNING guardian_id
                 ), acc AS (
-                    INSERT INTO tg_accounts (id, chat_id, language)
-                    SELECT 700000 + guardian_id, 700000 + guardian_id, 'ru' FROM ship
+                    INSERT INTO accounts (id, channel_user_id, chat_id, language)
+                    SELECT 700000 + guardian_id, 700000 + guardian_id, 700000 + guardian_id, 'ru'
+                    FROM ship
                     RETURNING id
                 )
                 INSERT INTO account_links (account_id, role, guardian_id)
@@ -70,11 +71,11 @@ async def test_kill_minus_nine_mid_batch_then_restart_delivers_everything(
         )
         # The worker is another process on the real clock, which may stand at night or on a
         # Sunday evening: no quiet hours, and no weekly digest to count among the marks.
-        await connection.execute(text("UPDATE tg_accounts SET quiet_from = quiet_to"))
+        await connection.execute(text("UPDATE accounts SET quiet_from = quiet_to"))
         await connection.execute(
             text(
                 "INSERT INTO notification_prefs (account_id, category, mode)"
-                " SELECT id, 'weekly', 'off' FROM tg_accounts"
+                " SELECT id, 'weekly', 'off' FROM accounts"
             )
         )
     database_url = committing_engine.url.render_as_string(hide_password=False)

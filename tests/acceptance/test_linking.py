@@ -14,7 +14,7 @@ from services import linking
 from services.db import models as m
 from services.linking import PersonId, PersonKind
 from tests.fixtures.bot import CODE_SECRET
-from tests.fixtures.linking import NOW, issue, links_of
+from tests.fixtures.linking import NOW, account_id_of, account_of, issue, links_of
 from tests.fixtures.schools import World
 
 
@@ -98,7 +98,11 @@ async def test_lockout_after_five_wrong_codes_and_its_end(
         clock.shift(timedelta(hours=1, minutes=1))
         assert "привязан" in joined(await guesser.send(code))
     actions = (
-        await session.scalars(select(m.AuditEntry.action).where(m.AuditEntry.account_id == 9001))
+        await session.scalars(
+            select(m.AuditEntry.action).where(
+                m.AuditEntry.account_id == await account_id_of(session, 9001)
+            )
+        )
     ).all()
     assert actions.count("code_failed") == 5
     assert "code_locked" in actions and "linked" in actions
@@ -180,7 +184,7 @@ async def test_language_is_chosen_and_remembered(
     await user.press(data)
     assert "Тел: татарча" in joined(user.replies())
     assert "керү коды" in joined(await user.send("/start"))
-    account = await session.get(m.TelegramAccount, 9501)
+    account = await account_of(session, 9501)
     assert account is not None and account.language == "tt"
 
 
@@ -263,7 +267,9 @@ async def test_a_flood_of_wrong_codes_never_stops_a_right_code(
                 await guesser.send(_wrong_code(n, attempt))
         assert await linking.flood(session, now=NOW)
         # Before the flood each account got its own five; once it began, only two.
-        per_account = [await _failures(session, g.user_id) for g in guessers]
+        per_account = [
+            await _failures(session, await account_id_of(session, g.user_id)) for g in guessers
+        ]
         assert per_account[:40] == [5] * 40
         assert per_account[40:] == [linking.MAX_FAILURES_IN_FLOOD] * 10
         last = joined(guessers[-1].replies())

@@ -12,7 +12,7 @@ from bot.testing.chat import Chat, Reply
 from handlers.callbacks import SettingsCb
 from services.db import models as m
 from services.linking import PersonId, PersonKind
-from tests.fixtures.linking import linked
+from tests.fixtures.linking import account_of, linked
 from tests.fixtures.schools import World
 
 
@@ -53,7 +53,7 @@ async def test_settings_change_what_and_when(
     assert "🌙 Тихие часы: 22:00–07:00" in screen.text
     assert "⚠️ Отмечать отметки 3 и ниже." in screen.text
     assert "🕖 Вечерняя сводка в 20:00." in screen.text
-    account = await session.get(m.TelegramAccount, 91)
+    account = await account_of(session, 91)
     assert account is not None
     await session.refresh(account)
     assert (account.quiet_from, account.quiet_to) == (time(22), time(7))

@@ -58,8 +58,9 @@ async def _accounts(engine: AsyncEngine, ids: list[int]) -> None:
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "INSERT INTO tg_accounts (id, chat_id, language, quiet_from, quiet_to)"
-                " SELECT a, a, 'ru', '00:00', '00:00' FROM unnest(CAST(:ids AS bigint[])) a"
+                "INSERT INTO accounts"
+                " (id, channel_user_id, chat_id, language, quiet_from, quiet_to)"
+                " SELECT a, a, a, 'ru', '00:00', '00:00' FROM unnest(CAST(:ids AS bigint[])) a"
             ),
             {"ids": ids},
         )
@@ -189,7 +190,7 @@ async def test_unknown_answers_and_a_failing_text_end_dead_while_the_others_go(
         for outcome in ("sent", "retried", "dead")
     }
     sender = _MadeUpTexts(
-        TelegramTransport(bot),
+        {"telegram": TelegramTransport(bot)},
         create_sessionmaker(committing_engine),
         lambda content: Composed(""),
     )
@@ -349,7 +350,7 @@ async def test_run_notifications_restarts_the_consumer_the_sender_and_the_schedu
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with committing_engine.begin() as connection:
-        await connection.execute(text("UPDATE tg_accounts SET quiet_from = quiet_to"))
+        await connection.execute(text("UPDATE accounts SET quiet_from = quiet_to"))
     runs = Counter[str]()
     consume_forever = changes.consume_forever
     run_forever = Delivery.run_forever

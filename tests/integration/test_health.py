@@ -55,7 +55,8 @@ async def _pending(engine: AsyncEngine, *, due_since: datetime, chat_id: int = 8
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "INSERT INTO tg_accounts (id, chat_id, language) VALUES (:id, :id, 'ru')"
+                "INSERT INTO accounts (id, channel_user_id, chat_id, language)"
+                " VALUES (:id, :id, :id, 'ru')"
                 " ON CONFLICT DO NOTHING"
             ),
             {"id": chat_id},

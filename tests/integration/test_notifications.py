@@ -70,7 +70,7 @@ async def _account_state(engine: AsyncEngine, account: int) -> tuple[bool, list[
     async with engine.connect() as connection:
         active = (
             await connection.execute(
-                text("SELECT is_active FROM tg_accounts WHERE id = :a"), {"a": account}
+                text("SELECT is_active FROM accounts WHERE id = :a"), {"a": account}
             )
         ).scalar_one()
         statuses = (
@@ -128,7 +128,10 @@ async def test_low_marks_are_flagged_and_old_marks_are_not_sent(
     async with committing_engine.begin() as connection:
         # Linked after that mark: the new account hears only what comes later.
         await connection.execute(
-            text("INSERT INTO tg_accounts (id, chat_id, language) VALUES (204, 204, 'ru')")
+            text(
+                "INSERT INTO accounts (id, channel_user_id, chat_id, language)"
+                " VALUES (204, 204, 204, 'ru')"
+            )
         )
         await connection.execute(
             text(
@@ -138,7 +141,7 @@ async def test_low_marks_are_flagged_and_old_marks_are_not_sent(
             {"s": family.student_id},
         )
         await connection.execute(
-            text("UPDATE tg_accounts SET low_mark_threshold = 3 WHERE id = :a"), {"a": MOTHER}
+            text("UPDATE accounts SET low_mark_threshold = 3 WHERE id = :a"), {"a": MOTHER}
         )
     await write_mark(committing_engine, family, "3")
     await _fan_out(committing_engine)

@@ -231,7 +231,13 @@ async def test_weekly_summaries_for_class_teacher_and_deputy_with_xlsx(
     session: AsyncSession,
 ) -> None:
     room = await staffroom(session)
-    session.add(m.TelegramAccount(id=CLASS_TEACHER_ACCOUNT, chat_id=CLASS_TEACHER_ACCOUNT))
+    session.add(
+        m.Account(
+            id=CLASS_TEACHER_ACCOUNT,
+            channel_user_id=CLASS_TEACHER_ACCOUNT,
+            chat_id=CLASS_TEACHER_ACCOUNT,
+        )
+    )
     session.add_all(
         [
             m.Attendance(
@@ -407,9 +413,10 @@ async def test_a_reminder_for_a_revoked_link_is_not_sent(session: AsyncSession) 
     rows = (
         await connection.execute(
             text(
-                "SELECT id, account_id, chat_id, student_id, category, dedup_key, payload,"
-                " attempts, created_at FROM notifications"
-                " WHERE account_id = :a"
+                "SELECT n.id, n.account_id, a.channel, n.chat_id, n.student_id, n.category,"
+                " n.dedup_key, n.payload, n.attempts, n.created_at"
+                " FROM notifications n JOIN accounts a ON a.id = n.account_id"
+                " WHERE n.account_id = :a"
             ),
             {"a": SUBSTITUTE_ACCOUNT},
         )

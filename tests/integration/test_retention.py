@@ -107,7 +107,7 @@ async def _journal_and_account(engine: AsyncEngine, created: datetime) -> None:
     """A school with a mark, an absence, homework, a final grade and an audit row, all old."""
     async with create_sessionmaker(engine)() as session:
         school = await mini_school(session)
-        session.add(m.TelegramAccount(id=ACCOUNT, chat_id=ACCOUNT, language="ru"))
+        session.add(m.Account(id=ACCOUNT, channel_user_id=ACCOUNT, chat_id=ACCOUNT, language="ru"))
         await add_mark(
             session, student_id=school.student_id, lesson_id=school.lesson_id, value="5"
         )
@@ -210,7 +210,8 @@ async def test_retention_goes_in_batches_and_resumes_after_its_budget(
     engine = committing_engine
     async with engine.begin() as connection:
         await connection.execute(
-            text("INSERT INTO tg_accounts (id, chat_id) VALUES (:a, :a)"), {"a": ACCOUNT}
+            text("INSERT INTO accounts (id, channel_user_id, chat_id) VALUES (:a, :a, :a)"),
+            {"a": ACCOUNT},
         )
     for n in range(5):
         await _event(engine, created=now - 20 * DAY, processed=now - 20 * DAY + n * DAY / 10)
