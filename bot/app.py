@@ -19,6 +19,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from bot.api.server import ServedApi, start_beside, stop_beside
 from bot.dispatcher import create_dispatcher
 from bot.health import start_health_server
 from bot.i18n import LANGUAGES, make_i18n
@@ -254,12 +255,14 @@ async def run_bot(settings: Settings, database_url: str) -> None:
     stop = asyncio.Event()
     notifications: asyncio.Task[None] | None = None
     health: web.AppRunner | None = None
+    api: ServedApi | None = None
     redis: Any = None
     try:
         username = await check_bot(bot, settings)
         await publish_commands(bot, i18n)
         log.info("started as @%s", username)
         health = await start_health_server(engine, settings)
+        api = await start_beside(engine, settings)
         notifications = asyncio.create_task(
             run_notifications(
                 engine, database_url, bot=bot, i18n=i18n, settings=settings, stop=stop
@@ -279,6 +282,7 @@ async def run_bot(settings: Settings, database_url: str) -> None:
                 await asyncio.wait_for(notifications, 10)
         if health is not None:
             await health.cleanup()
+        await stop_beside(api)
         if redis is not None:
             with contextlib.suppress(Exception):
                 await redis.aclose()

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     health_port: int = Field(default=9090, ge=0, le=65535)
     # /readyz fails when the oldest message due has waited longer than this.
     ready_max_due_age_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # The ingest API (`journalbot api`; `journalbot run` too when API_PORT is set).
+    api_host: str = "0.0.0.0"
+    api_port: int | None = Field(default=None, ge=1, le=65535)
+    # Requests a second per token, after a burst of api_burst.
+    api_rate: float = Field(default=20.0, gt=0, le=100_000)
+    api_burst: int = Field(default=40, ge=1, le=100_000)
     # Retention: processed journal events and finished notifications older than this go.
     retention_events_days: int = Field(default=7, ge=1, le=3650)
     retention_notifications_days: int = Field(default=30, ge=1, le=3650)

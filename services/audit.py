@@ -36,6 +36,10 @@ class Action(enum.StrEnum):
     PHONE_FAILED = "phone_failed"
     VIEWED = "viewed"
     DENIED = "denied"
+    # A roster or journal file imported: its name, SHA-256 and counts, never its rows.
+    IMPORTED = "imported"
+    API_TOKEN_ISSUED = "api_token_issued"
+    API_TOKEN_REVOKED = "api_token_revoked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,4 +13,7 @@ pytest_plugins = [
     "tests.fixtures.linking",
     "tests.fixtures.notifications",
     "tests.fixtures.cli",
+    "tests.fixtures.imports",
+    "tests.fixtures.journal_import",
+    "tests.fixtures.api",
 ]

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bot.cli import access, codes, db, demo, notify, run, school
+from bot.cli import access, api, codes, db, demo, imports, notify, people, run, school
 from bot.cli.common import CommandError
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -27,6 +27,9 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "notify": notify.cmd_notify,
     "school": school.cmd_school,
     "shell": demo.cmd_shell,
+    "api": api.cmd_api,
+    "import": imports.cmd_import,
+    "people": people.cmd_people,
 }
 
 
@@ -60,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_parsers(commands)
     notify.add_parser(commands)
     school.add_parser(commands)
+    api.add_parser(commands)
+    imports.add_parser(commands)
+    people.add_parser(commands)
     demo.add_chat_parsers(commands)
     return parser
 
