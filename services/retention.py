@@ -1,4 +1,5 @@
-"""Retention: processed change events, finished messages and old scheduler runs are deleted.
+"""Retention: processed change events, finished messages, old scheduler runs and the ingest
+API's remembered answers are deleted.
 
 Only the bot's own bookkeeping goes. The journal (marks, attendance, final grades, lessons,
 homework) and the audit log are never touched here. Deletes go in batches, each its own short
@@ -9,10 +10,12 @@ can keep up; the moment they are measured from is the caller's (`now`), never th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifications import changes
@@ -20,6 +23,15 @@ from services.notifications import changes
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
+
+
+class Step(Protocol):
+    """Deletes one batch of a table's old rows; how many it deleted."""
+
+    def __call__(
+        self, connection: AsyncConnection, *, before: datetime, limit: int
+    ) -> Awaitable[int]: ...
+
 FINISHED = ("sent", "cancelled", "dead")
 
 
@@ -31,6 +43,8 @@ class Ages:
     notifications: timedelta = timedelta(days=30)
     # Run keys only matter on their own day; kept longer to answer "did it run?".
     scheduler_runs: timedelta = timedelta(days=90)
+    # A client retries with the same Idempotency-Key within hours, not days.
+    api_requests: timedelta = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,7 @@ class Pruned:
     journal_events: int = 0
     notifications: int = 0
     scheduler_runs: int = 0
+    api_requests: int = 0
     complete: bool = True
 
 
@@ -60,18 +75,26 @@ _NOTIFICATIONS = text(
     """
 )
 
-# Rows never updated, locked until the delete: their ctid is a stable address for the batch.
-# The done_at index (migration 0005) finds the old ones without scanning the table.
-_SCHEDULER_RUNS = text(
-    """
-    DELETE FROM scheduler_runs WHERE ctid = ANY(ARRAY(
-        SELECT ctid FROM scheduler_runs
-        WHERE done_at < :before
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    ))
-    """
-)
+
+
+def _older_than(table: str, column: str) -> TextClause:
+    """Delete a batch of a table's rows stamped before `:before`. The rows are never updated
+    and locked until the delete, so their ctid is a stable address for the batch; an index on
+    the stamp (migrations 0005, 0007) finds them without scanning the table."""
+    return text(
+        f"""
+        DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM {table}
+            WHERE {column} < :before
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        ))
+        """
+    )
+
+
+_SCHEDULER_RUNS = _older_than("scheduler_runs", "done_at")
+_API_REQUESTS = _older_than("api_requests", "created_at")
 
 
 async def _notifications(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
@@ -86,9 +109,12 @@ async def _notifications(connection: AsyncConnection, *, before: datetime, limit
     return deleted
 
 
-async def _scheduler_runs(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
-    result = await connection.execute(_SCHEDULER_RUNS, {"before": before, "limit": limit})
-    return int(result.rowcount)
+def _deleting(statement: TextClause) -> Step:
+    async def step(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
+        result = await connection.execute(statement, {"before": before, "limit": limit})
+        return int(result.rowcount)
+
+    return step
 
 
 async def prune(
@@ -99,7 +125,8 @@ async def prune(
     batch: int | None = None,
     max_batches: int | None = None,
 ) -> Pruned:
-    """Delete processed events, finished messages and scheduler runs older than their ages.
+    """Delete processed events, finished messages, scheduler runs and remembered API answers
+    older than their ages.
 
     Internal bookkeeping, no person's access involved: only the scheduler's leader calls it.
     Pending messages and unprocessed events stay whatever their age. Each batch of at most
@@ -110,10 +137,11 @@ async def prune(
     if batch < 1:
         raise ValueError("batch must be at least 1")
     ages = ages or Ages()
-    steps = (
+    steps: tuple[tuple[str, Step, datetime], ...] = (
         ("journal_events", changes.purge_processed, now - ages.events),
         ("notifications", _notifications, now - ages.notifications),
-        ("scheduler_runs", _scheduler_runs, now - ages.scheduler_runs),
+        ("scheduler_runs", _deleting(_SCHEDULER_RUNS), now - ages.scheduler_runs),
+        ("api_requests", _deleting(_API_REQUESTS), now - ages.api_requests),
     )
     counts = dict.fromkeys((name for name, _, _ in steps), 0)
     batches = 0
@@ -136,5 +164,6 @@ def _pruned(counts: dict[str, int], *, complete: bool) -> Pruned:
         journal_events=counts["journal_events"],
         notifications=counts["notifications"],
         scheduler_runs=counts["scheduler_runs"],
+        api_requests=counts["api_requests"],
         complete=complete,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import hashlib
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -109,6 +110,14 @@ def _progress(rows: int) -> Iterator[Progress | None]:
         yield step
 
 
+def _actor() -> str:
+    """Who imported: the operating-system account that ran the command, when it has a name."""
+    try:
+        return f"cli:{getpass.getuser()}"[:32]
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _summary(tally: Tally, *, title: str, dry_run: bool) -> None:
     from rich import box
     from rich.console import Console
@@ -172,7 +181,7 @@ async def run_import(settings: Settings, args: argparse.Namespace, fmt: Format[T
             audit.record(
                 session,
                 audit.Action.IMPORTED,
-                actor="cli",
+                actor=_actor(),
                 at=now,
                 details={
                     "format": fmt.name,

@@ -113,7 +113,8 @@ async def test_template_import_again_change_and_dry_run(
         consents = (await session.scalars(select(m.Consent.student_id))).all()
         assert sorted(consents) == sorted([students["У-1"], students["У-2"]])  # not У-3
         entry = await session.scalar(select(m.AuditEntry))
-        assert entry is not None and (entry.action, entry.actor) == ("imported", "cli")
+        assert entry is not None and entry.action == "imported"
+        assert entry.actor.startswith("cli")
         digest = hashlib.sha256(first.read_bytes()).hexdigest()
         assert entry.details["sha256"] == digest and entry.details["file"] == "roster.xlsx"
         assert entry.details["counts"]["student"]["new"] == 3

@@ -6,6 +6,7 @@ so these tests hold at any date and hour (and under a moved process clock).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -127,6 +128,29 @@ async def _journal_and_account(engine: AsyncEngine, created: datetime) -> None:
         await session.commit()
 
 
+async def _api_requests(engine: AsyncEngine, created: dict[str, datetime]) -> None:
+    """Answers the ingest API remembers under these Idempotency-Keys, made at these moments."""
+    async with engine.begin() as connection:
+        token = (
+            await connection.execute(
+                text(
+                    "INSERT INTO api_tokens (school_id, name, token_hash)"
+                    " SELECT id, 'journal', sha256(convert_to(id::text, 'UTF8')) FROM schools"
+                    " ORDER BY id LIMIT 1 RETURNING id"
+                )
+            )
+        ).scalar_one()
+        for key, at in created.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO api_requests"
+                    " (token_id, idempotency_key, request_hash, status, body, created_at)"
+                    " VALUES (:t, :k, :h, 200, '{}', :at)"
+                ),
+                {"t": token, "k": key, "h": hashlib.sha256(key.encode()).digest(), "at": at},
+            )
+
+
 async def test_retention_deletes_only_what_is_old_and_finished(
     committing_engine: AsyncEngine,
 ) -> None:
@@ -173,10 +197,12 @@ async def test_retention_deletes_only_what_is_old_and_finished(
     await _run(engine, "evening", "1:old", done=now - 91 * DAY)
     await _run(engine, "evening", "1:recent", done=now - 89 * DAY)
 
+    await _api_requests(engine, {"key-old": now - 2 * DAY, "key-fresh": now - DAY / 2})
+
     pruned = await retention.prune(engine, now=now)
 
     assert pruned == retention.Pruned(
-        journal_events=1, notifications=3, scheduler_runs=1, complete=True
+        journal_events=1, notifications=3, scheduler_runs=1, api_requests=1, complete=True
     )
     events = await _column(engine, "SELECT id FROM journal_events")
     assert old_processed not in events
@@ -189,6 +215,7 @@ async def test_retention_deletes_only_what_is_old_and_finished(
         "pending-old",
     }
     assert await _column(engine, "SELECT run_key FROM scheduler_runs") == {"1:recent"}
+    assert await _column(engine, "SELECT idempotency_key FROM api_requests") == {"key-fresh"}
     assert await _counts(engine, JOURNAL) == journal_before
 
     # Shorter ages take more, but still never a pending message or an unprocessed event.
