@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     exists,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -240,7 +241,8 @@ class Overview:
     identity: Identity
     children: list[StudentRef]
     staff_names: list[str]
-    # Children of a linked guardian whom the school has no consent for (seed 003 §1.5).
+    # Children of a linked guardian, or the linked student themself, whom the school has no
+    # consent for (seed 003 §1.5).
     awaiting_consent: list[str]
 
 
@@ -256,13 +258,14 @@ async def overview(session: AsyncSession, account_id: int) -> Overview:
         )
         staff_names = [" ".join(p for p in (f, mid, last) if p) for f, mid, last in rows.all()]
     awaiting: list[str] = []
-    if who.guardian_ids:
+    if who.guardian_ids or who.student_ids:
+        guarded = select(m.Guardianship.student_id).where(
+            m.Guardianship.guardian_id.in_(who.guardian_ids), m.Guardianship.ended_on.is_(None)
+        )
         pending = await session.execute(
             select(m.Student.first_name, m.Student.last_name)
-            .join(m.Guardianship, m.Guardianship.student_id == m.Student.id)
             .where(
-                m.Guardianship.guardian_id.in_(who.guardian_ids),
-                m.Guardianship.ended_on.is_(None),
+                or_(m.Student.id.in_(guarded), m.Student.id.in_(who.student_ids)),
                 m.Student.left_at.is_(None),
                 ~_consented(m.Student.id),
             )
@@ -303,7 +306,10 @@ def family_accounts(
     the caller's to leave out."""
     link = m.AccountLink
     own = select(link.account_id, link.student_id, link.role, link.created_at).where(
-        link.revoked_at.is_(None), link.student_id.is_not(None)
+        link.revoked_at.is_(None),
+        link.student_id.is_not(None),
+        # The student's own account too needs the parent's consent (seed 003 §1.5).
+        exists().where(m.Consent.student_id == link.student_id, m.Consent.revoked_at.is_(None)),
     )
     guardian = (
         select(link.account_id, m.Guardianship.student_id, link.role, link.created_at)

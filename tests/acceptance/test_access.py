@@ -75,6 +75,32 @@ async def test_access_service_per_relation(session: AsyncSession, world: World) 
     assert [k.first_name for k in await access.family_students(session, parent)] == ["Миша"]
 
 
+async def test_withdrawn_consent_silences_the_students_own_account_too(
+    session: AsyncSession, world: World
+) -> None:
+    """Seed 003 §1.5: without a parent's consent on record the child is not in the system,
+    whoever asks: the student's own link shows nothing and hears nothing from now on."""
+    student = 34
+    misha = world.school.student_id
+    await linked(
+        session,
+        Chat(None, None, None, student),  # type: ignore[arg-type]
+        PersonId(PersonKind.STUDENT, misha),
+    )
+    assert [k.id for k in await access.family_students(session, student)] == [misha]
+    consent = await session.scalar(select(m.Consent).where(m.Consent.student_id == misha))
+    assert consent is not None
+    consent.revoked_at = NOW
+    await session.flush()
+    assert await access.family_students(session, student) == []
+    with pytest.raises(access.NotFound):
+        await access.student_for(session, student, misha)
+    hearing = await session.execute(access.family_accounts([misha], accounts=[student]))
+    assert hearing.all() == []
+    view = await access.overview(session, student)
+    assert view.children == [] and view.awaiting_consent == ["Миша Иванов"]
+
+
 async def test_an_ended_guardianship_shows_and_sends_nothing(
     session: AsyncSession, world: World
 ) -> None:
