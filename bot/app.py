@@ -68,6 +68,7 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
             BotCommand(command="help", description=i18n.gettext("What the bot can do")),
             BotCommand(command="language", description=i18n.gettext("Choose the language")),
             BotCommand(command="logout", description=i18n.gettext("Unlink this account")),
+            BotCommand(command="lost", description=i18n.gettext("Lost phone: end all sessions")),
         ]
 
 

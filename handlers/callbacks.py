@@ -80,3 +80,9 @@ class ReminderCb(CallbackData, prefix="rem"):
     a: str  # s: snooze until tomorrow, o: off, n: on again
     c: str = ""  # the category
     w: str = "r"  # pressed under a reminder (r) or on the /reminders screen (p)
+
+
+class LostCb(CallbackData, prefix="lost"):
+    """"I lost my phone": `go` ends every session of the account's people, `keep` nothing."""
+
+    a: str

@@ -36,6 +36,8 @@ class Action(enum.StrEnum):
     PHONE_FAILED = "phone_failed"
     VIEWED = "viewed"
     DENIED = "denied"
+    # The school let a revoked person in again (`journalbot access restore`).
+    RESTORED = "restored"
     # A roster or journal file imported: its name, SHA-256 and counts, never its rows.
     IMPORTED = "imported"
     API_TOKEN_ISSUED = "api_token_issued"

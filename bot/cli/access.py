@@ -29,7 +29,24 @@ async def cmd_access(settings: Settings, args: argparse.Namespace) -> int:
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-            print(f"{person}: {ended} link(s) revoked, unused codes cancelled")
+            print(
+                f"{person}: {ended} link(s) revoked, unused codes cancelled; phone login "
+                "refused until a new code or `journalbot access restore`"
+            )
+            return 0
+        if args.access_command == "restore":
+            try:
+                person = linking.PersonId.parse(args.person)
+                lifted = await linking.restore_person(
+                    session, person=person, now=datetime.now(UTC)
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            print(
+                f"{person}: access restored; phone login links again"
+                if lifted
+                else f"{person}: access was not on hold; nothing changed"
+            )
             return 0
         links = await linking.list_links(session, include_revoked=args.all)
     print(f"{len(links)} link(s)")
@@ -91,7 +108,9 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_parsers(commands: Subcommands) -> None:
     """`access` and `audit`."""
-    access_commands = command_group(commands, "access", help="who is linked; revoke access")
+    access_commands = command_group(
+        commands, "access", help="who is linked; revoke and restore access"
+    )
     listing = access_commands.add_parser("list", help="every account link")
     listing.add_argument("--all", action="store_true", help="include revoked links")
     revoke = access_commands.add_parser(
@@ -99,6 +118,10 @@ def add_parsers(commands: Subcommands) -> None:
     )
     revoke.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
     revoke.add_argument("--reason", default="revoked", help="recorded in the audit log")
+    restore = access_commands.add_parser(
+        "restore", help="let a revoked person link by phone again (a new code does so too)"
+    )
+    restore.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")
 
     audit = commands.add_parser("audit", help="the audit log of a person")
     audit.add_argument("--person", required=True, help="guardian:ID, student:ID or staff:ID")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.common import membership, phone, settings, start
+from handlers.common import lost, membership, phone, settings, start
 
 
 def create_router() -> Router:
@@ -16,5 +16,6 @@ def create_router() -> Router:
         start.create_router(),
         phone.create_router(),
         settings.create_router(),
+        lost.create_router(),
     )
     return router

@@ -66,6 +66,14 @@ async def contact_shared(message: Message, session: Session, account_id: int) ->
             ),
             reply_markup=ReplyKeyboardRemove(),
         )
+    elif result.outcome is Outcome.HELD:
+        await message.answer(
+            _(
+                "Access for this phone number was ended by the school. To link your account "
+                "again, please ask the school for a new access code."
+            ),
+            reply_markup=ReplyKeyboardRemove(),
+        )
     else:
         await message.answer(
             _(

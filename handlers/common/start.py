@@ -41,7 +41,8 @@ def help_text() -> str:
         "/timetable: today's timetable; /timetable 25.11 for a chosen day\n"
         "/help: this help\n"
         "/language: choose the language\n"
-        "/logout: unlink this Telegram account\n\n"
+        "/logout: unlink this Telegram account\n"
+        "/lost: lost your phone? end all your sessions at once\n\n"
         "Your data are shown only to you: you need the access code from the school's journal "
         "administrator or the class teacher to link your account."
     )

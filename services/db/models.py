@@ -776,3 +776,17 @@ class ApiRequest(Base):
     status: Mapped[int] = mapped_column(SmallInteger)
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+
+
+class AccessHold(Base):
+    """A person whose access the school ended (seed 002 §4.3–4.4: operations after a reported
+    compromise are void): phone login cannot link them again until a new code from the school
+    is redeemed or `journalbot access restore` lifts the hold."""
+
+    __tablename__ = "access_holds"
+    __table_args__ = (CheckConstraint(_check_in("kind", LinkRole), name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime]

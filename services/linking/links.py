@@ -12,6 +12,7 @@ from services import audit
 from services.accounts import account_update
 from services.audit import Action
 from services.db import models as m
+from services.linking import holds
 from services.linking.codes import cancel_unused_codes
 from services.linking.people import (
     PersonId,
@@ -52,9 +53,17 @@ async def logout(session: AsyncSession, *, account_id: int, now: datetime) -> in
 
 
 async def revoke_person(
-    session: AsyncSession, *, person: PersonId, now: datetime, reason: str = "revoked"
+    session: AsyncSession,
+    *,
+    person: PersonId,
+    now: datetime,
+    reason: str = "revoked",
+    actor: str = "cli",
+    account_id: int | None = None,
 ) -> int:
-    """End every link and every unused code of a person at once (seed 002 §4.3–4.4). Commits.
+    """End every link and every unused code of a person at once (seed 002 §4.3–4.4), and hold
+    their access: phone login cannot link them again, only a new code or `access restore`.
+    Commits.
 
     Effective on the next update: access is checked against the links on every query.
     ValueError, with nothing written, when the journal has no such person.
@@ -76,15 +85,71 @@ async def revoke_person(
         link.revoked_at = now
         link.revoked_reason = reason
     await cancel_unused_codes(session, person, now)
+    await holds.hold(session, person, now=now, reason=reason)
     audit.record(
         session,
         Action.REVOKED,
-        actor="cli",
+        actor=actor,
+        account_id=account_id,
         details={"links": len(links), "reason": reason},
         **person_columns(person),
     )
     await session.commit()
     return len(links)
+
+
+async def restore_person(session: AsyncSession, *, person: PersonId, now: datetime) -> bool:
+    """Lift the hold on a person's access (the school has checked who they are): phone login
+    links them again. Whether there was a hold. Commits; audited.
+
+    ValueError, with nothing written, when the journal has no such person.
+    """
+    await check_person(session, person)
+    lifted = await holds.lift(session, person)
+    audit.record(
+        session,
+        Action.RESTORED,
+        actor="cli",
+        at=now,
+        details={"lifted": lifted},
+        **person_columns(person),
+    )
+    await session.commit()
+    return lifted
+
+
+def _person_of(guardian_id: int | None, student_id: int | None, staff_id: int | None) -> PersonId:
+    """The person a link row names in one of its three columns."""
+    if guardian_id is not None:
+        return PersonId(PersonKind.GUARDIAN, guardian_id)
+    if student_id is not None:
+        return PersonId(PersonKind.STUDENT, student_id)
+    assert staff_id is not None
+    return PersonId(PersonKind.STAFF, staff_id)
+
+
+async def report_lost(session: AsyncSession, *, account_id: int, now: datetime) -> int:
+    """ "I lost my phone": every person this account is linked to loses every link, on every
+    account, and their unused codes, and is held until the school gives a new code. How many
+    people. Commits."""
+    rows = await session.execute(
+        select(m.AccountLink.guardian_id, m.AccountLink.student_id, m.AccountLink.staff_id).where(
+            m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None)
+        )
+    )
+    people = {_person_of(*row) for row in rows}
+    for person in sorted(people, key=lambda p: (p.kind.value, p.id)):
+        await revoke_person(
+            session,
+            person=person,
+            now=now,
+            reason="reported lost",
+            actor="bot",
+            account_id=account_id,
+        )
+    await session.execute(account_update(account_id, selected_student_id=None))
+    await session.commit()
+    return len(people)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import accounts, audit
 from services.audit import Action
 from services.db import models as m
+from services.linking import holds
 from services.linking.people import PersonId, PersonKind
 from services.linking.redeeming import (
     LinkResult,
@@ -88,6 +89,13 @@ async def link_by_phone(
         audit.record(session, Action.PHONE_FAILED, account_id=account_id)
         await session.commit()
         return LinkResult(Outcome.INVALID)
+    # Revoked people stay out until the school gives a new code (seed 002 §4.3–4.4).
+    on_hold = await holds.held(session, matches)
+    matches = [person for person in matches if person not in on_hold]
+    if not matches:
+        audit.record(session, Action.PHONE_FAILED, account_id=account_id, details={"held": True})
+        await session.commit()
+        return LinkResult(Outcome.HELD)
     linked: PersonKind | None = None
     for person in sorted(matches, key=lambda p: (p.kind.value, p.id)):
         if person.kind is PersonKind.STUDENT and await students_without_consent(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import accounts, audit
 from services.audit import Action
 from services.db import models as m
+from services.linking import holds
 from services.linking.codes import hash_code, normalize_code
 from services.linking.limits import budget_of
 from services.linking.people import PersonId, PersonKind, person_columns
@@ -25,6 +26,7 @@ class Outcome(enum.StrEnum):
     USED = "used"
     LOCKED = "locked"
     CONSENT_MISSING = "consent_missing"
+    HELD = "held"  # the school ended the person's access: only a new code lets them in
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,8 @@ async def _link(
         return LinkResult(Outcome.CONSENT_MISSING, role=person.kind)
     code.used_at = now
     code.used_by = account_id
+    # A new code is the school's word that the person may come back (seed 002 §4.4).
+    await holds.lift(session, person)
     await add_link(session, account_id, person, via="code")
     await session.flush()
     return LinkResult(Outcome.LINKED, role=person.kind)

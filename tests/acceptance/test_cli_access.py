@@ -56,11 +56,19 @@ async def test_issue_list_revoke_audit(
     assert rc == 0 and f"{person}: 1 link(s) revoked" in out
     rc, out, _ = await run_journalbot(database_url, tmp_path, "access", "list")
     assert "0 link(s)" in out
+    rc, out, _ = await run_journalbot(
+        database_url, tmp_path, "access", "restore", "--person", person
+    )
+    assert rc == 0 and f"{person}: access restored" in out
+    rc, out, _ = await run_journalbot(
+        database_url, tmp_path, "access", "restore", "--person", person
+    )
+    assert rc == 0 and "was not on hold; nothing changed" in out
 
     rc, out, _ = await run_journalbot(database_url, tmp_path, "audit", "--person", person)
     assert rc == 0
     actions = re.findall(r"^\s+\S+ \S+ \S+ \(Europe/Moscow\) (\w+)", out, flags=re.MULTILINE)
-    assert actions[:3] == ["revoked", "linked", "code_issued"]
+    assert actions[:5] == ["restored", "restored", "revoked", "linked", "code_issued"]
     assert "reason=compromised" in out
     assert codes[1] not in out  # codes never reach the audit log
 

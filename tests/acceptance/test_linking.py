@@ -212,6 +212,54 @@ async def test_phone_login_only_with_own_contact_and_school_switch(
 
 
 @time_machine.travel(NOW, tick=False)
+async def test_revocation_holds_against_phone_login_until_a_new_code_or_restore(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    """Seed 002 §4.3–4.4: after a revocation the phone does not link the person again a minute
+    later; a new code from the school does, and so does `access restore`."""
+    guardian = await session.get(m.Guardian, world.other_guardian)
+    school = await session.get(m.School, world.school.school_id)
+    assert guardian is not None and school is not None
+    guardian.phone = "+79161234567"
+    school.overrides = {"phone_login": True}
+    await session.commit()
+    person = PersonId(PersonKind.GUARDIAN, world.other_guardian)
+    user = chat(9701)
+    assert "привязан" in joined(await user.send_contact("+79161234567"))
+    assert await linking.revoke_person(session, person=person, now=NOW) == 1
+    assert "школа закрыла доступ" in joined(await user.send_contact("+79161234567"))
+    assert await links_of(session, 9701) == 0
+    # The school's restore lets the phone in again...
+    assert await linking.restore_person(session, person=person, now=NOW)
+    assert "привязан" in joined(await user.send_contact("+79161234567"))
+    # ...and so does a new code after another revocation.
+    await linking.revoke_person(session, person=person, now=NOW)
+    assert "привязан" in joined(await user.send(await issue(session, person)))
+    await linking.logout(session, account_id=await account_id_of(session, 9701), now=NOW)
+    assert "привязан" in joined(await user.send_contact("+79161234567"))
+
+
+@time_machine.travel(NOW, tick=False)
+async def test_lost_phone_ends_every_session_of_the_person_at_once(
+    session: AsyncSession, world: World, chat: Callable[..., Chat]
+) -> None:
+    person = PersonId(PersonKind.GUARDIAN, world.mother)
+    phone, tablet = chat(9801), chat(9802)
+    await phone.send(await issue(session, person))
+    await tablet.send(await issue(session, person))
+    replies = await tablet.send("/lost")
+    assert "новый код" in joined(replies)
+    await tablet.press(replies[-1].callback("Отмена"))
+    assert await links_of(session, 9801) == 1
+    replies = await tablet.send("/lost")
+    await tablet.press(replies[-1].callback("Завершить все сеансы"))
+    assert "обратитесь" in joined(tablet.replies()).lower()
+    assert await links_of(session, 9801) == 0 and await links_of(session, 9802) == 0
+    held = await session.get(m.AccessHold, ("guardian", world.mother))
+    assert held is not None and held.reason == "reported lost"
+
+
+@time_machine.travel(NOW, tick=False)
 async def test_codes_are_stored_only_as_hmac_and_are_well_formed(
     session: AsyncSession, world: World
 ) -> None:
