@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.fixtures.imports",
     "tests.fixtures.journal_import",
     "tests.fixtures.api",
+    "tests.fixtures.archive",
 ]

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bot.cli import access, api, codes, db, demo, imports, notify, people, run, school
+from bot.cli import access, api, archive, codes, db, demo, imports, notify, people, run, school
 from bot.cli.common import CommandError
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -30,6 +30,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "api": api.cmd_api,
     "import": imports.cmd_import,
     "people": people.cmd_people,
+    "archive": archive.cmd_archive,
 }
 
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_parser(commands)
     imports.add_parser(commands)
     people.add_parser(commands)
+    archive.add_parser(commands)
     demo.add_chat_parsers(commands)
     return parser
 
