@@ -83,6 +83,6 @@ class ReminderCb(CallbackData, prefix="rem"):
 
 
 class LostCb(CallbackData, prefix="lost"):
-    """"I lost my phone": `go` ends every session of the account's people, `keep` nothing."""
+    """/lost ("I lost my phone"): `go` ends every session of the account's people, `keep` none."""
 
     a: str

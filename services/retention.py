@@ -32,6 +32,7 @@ class Step(Protocol):
         self, connection: AsyncConnection, *, before: datetime, limit: int
     ) -> Awaitable[int]: ...
 
+
 FINISHED = ("sent", "cancelled", "dead")
 
 
@@ -74,7 +75,6 @@ _NOTIFICATIONS = text(
     ))
     """
 )
-
 
 
 def _older_than(table: str, column: str) -> TextClause:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from services.db.session import Engine
+
     # What `add_subparsers()` returns; each group adds its commands to it.
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -24,6 +27,25 @@ def command_group(commands: Subcommands, name: str, *, help: str) -> Subcommands
     """`journalbot NAME ACTION ...`: a group of commands; the action lands in `NAME_command`."""
     group = commands.add_parser(name, help=help)
     return group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
+
+
+async def on_engine(
+    settings: Settings,
+    action: Callable[[Engine], Awaitable[int]],
+    *,
+    errors: type[Exception],
+    message: str = "{}",
+) -> int:
+    """Runs `action` on the database's engine; the `errors` it expects end the command in one
+    line, `message` with the error in it."""
+    # Imported here: bot.cli.database reports its own failures with CommandError from this module.
+    from bot.cli.database import open_database
+
+    async with open_database(settings) as database:
+        try:
+            return await action(database.engine)
+        except errors as exc:
+            raise CommandError(message.format(exc)) from None
 
 
 def zone_of(name: str | None, settings: Settings) -> ZoneInfo:

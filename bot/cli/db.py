@@ -5,31 +5,31 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CommandError, command_group
-from bot.cli.database import open_database
+from bot.cli.common import command_group, on_engine
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.cli.common import Subcommands
+    from services.db.session import Engine
 
 
 async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     from services.db import migrate
 
-    async with open_database(settings) as database:
-        engine = database.engine
-        try:
-            if args.db_command == "upgrade":
-                await migrate.upgrade(engine, args.revision)
-                print(f"database at revision {await migrate.current_revision(engine)}")
-            elif args.db_command == "downgrade":
-                await migrate.downgrade(engine, args.revision)
-                print(f"database at revision {await migrate.current_revision(engine) or 'base'}")
-            else:
-                print(await migrate.current_revision(engine) or "base (empty)")
-        except OSError as exc:
-            raise CommandError(f"cannot connect to the database: {exc}") from None
-    return 0
+    async def migrate_or_show(engine: Engine) -> int:
+        if args.db_command == "upgrade":
+            await migrate.upgrade(engine, args.revision)
+            print(f"database at revision {await migrate.current_revision(engine)}")
+        elif args.db_command == "downgrade":
+            await migrate.downgrade(engine, args.revision)
+            print(f"database at revision {await migrate.current_revision(engine) or 'base'}")
+        else:
+            print(await migrate.current_revision(engine) or "base (empty)")
+        return 0
+
+    return await on_engine(
+        settings, migrate_or_show, errors=OSError, message="cannot connect to the database: {}"
+    )
 
 
 def add_parser(commands: Subcommands) -> None:

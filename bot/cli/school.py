@@ -3,58 +3,70 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CommandError, command_group
-from bot.cli.database import open_database
+from bot.cli.common import CommandError, command_group, on_engine
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.cli.common import Subcommands
+    from services.db.session import Engine
+    from services.schools import SchoolInfo
 
 
-async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
-    from dataclasses import fields
+def _values(pairs: list[str]) -> dict[str, str]:
+    """NAME=VALUE pairs from the command line."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise CommandError(f"expected NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
 
-    from services import schools
-    from services.profiles import PROFILES, Profile
 
-    async with open_database(settings) as database:
-        engine = database.engine
-        try:
-            if args.school_command == "list":
-                for info in await schools.list_schools(engine):
-                    changed = ", ".join(f"{k}={v}" for k, v in sorted(info.overrides.items()))
-                    print(
-                        f"{info.id:5d}  {info.name}  [{info.profile_key}] {info.timezone}"
-                        + (f"  overrides: {changed}" if changed else "")
-                    )
-                print("profiles: " + ", ".join(f"{k} ({p.title})" for k, p in PROFILES.items()))
-                return 0
-            if args.school_command == "set-profile":
-                info = await schools.set_profile(engine, args.school, args.profile)
-            elif args.school_command == "set":
-                values: dict[str, str] = {}
-                for pair in args.values:
-                    name, sep, value = pair.partition("=")
-                    if not sep:
-                        raise CommandError(f"expected NAME=VALUE, got {pair!r}")
-                    values[name.strip()] = value.strip()
-                info = await schools.set_values(
-                    engine, args.school, values, unset=args.unset or []
-                )
-            else:
-                info = await schools.get_school(engine, args.school)
-        except schools.SchoolError as exc:
-            raise CommandError(str(exc)) from None
+def _print_list(infos: list[SchoolInfo]) -> None:
+    from services.profiles import PROFILES
+
+    for info in infos:
+        changed = ", ".join(f"{k}={v}" for k, v in sorted(info.overrides.items()))
+        print(
+            f"{info.id:5d}  {info.name}  [{info.profile_key}] {info.timezone}"
+            + (f"  overrides: {changed}" if changed else "")
+        )
+    print("profiles: " + ", ".join(f"{k} ({p.title})" for k, p in PROFILES.items()))
+
+
+def _print_rules(info: SchoolInfo) -> None:
+    from services.profiles import Profile
+
     print(f"school {info.id}: {info.name}, profile {info.profile_key}, {info.timezone}")
-    profile = info.profile
     for field in fields(Profile):
         if field.name in {"key", "title"}:
             continue
         mark = " (override)" if field.name in info.overrides else ""
-        print(f"  {field.name:<22} {getattr(profile, field.name)}{mark}")
-    return 0
+        print(f"  {field.name:<22} {getattr(info.profile, field.name)}{mark}")
+
+
+async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
+    from services import schools
+
+    async def show_or_change(engine: Engine) -> int:
+        if args.school_command == "list":
+            _print_list(await schools.list_schools(engine))
+            return 0
+        if args.school_command == "set-profile":
+            info = await schools.set_profile(engine, args.school, args.profile)
+        elif args.school_command == "set":
+            values = _values(args.values)
+            info = await schools.set_values(engine, args.school, values, unset=args.unset or [])
+        else:
+            info = await schools.get_school(engine, args.school)
+        _print_rules(info)
+        return 0
+
+    return await on_engine(settings, show_or_change, errors=schools.SchoolError)
 
 
 def add_parser(commands: Subcommands) -> None:

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
+from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.checks import record_denied
-from handlers.common.start import redeem_and_reply
+from handlers.common.start import redeem_code
 from handlers.keyboards import main_menu
 from services import access, linking
-from services.accounts import AccountPrefs
 from services.db.session import Session
 
 
-async def text_from_stranger(
-    message: Message,
-    *,
-    session: Session,
-    code_secret: bytes,
-    account_id: int,
-    account_prefs: AccountPrefs | None,
-    i18n: I18n,
-) -> None:
-    """Any text: for an unlinked account, a code attempt when it looks like one."""
-    assert message.text is not None
+class CodeFromStranger(Filter):
+    """Passes text that looks like an access code from an unlinked account, injecting `code`."""
+
+    async def __call__(self, message: Message, **data: Any) -> bool | dict[str, Any]:
+        if message.text is None or linking.normalize_code(message.text) is None:
+            return False
+        view = await access.overview(data["session"], data["account_id"])
+        return False if view.identity.is_linked else {"code": message.text}
+
+
+async def text_from_stranger(message: Message, *, session: Session, account_id: int) -> None:
+    """Any other text: for an unlinked account, a word on what a code looks like."""
     view = await access.overview(session, account_id)
     if view.identity.is_linked:
         await message.answer(
@@ -33,22 +35,11 @@ async def text_from_stranger(
             reply_markup=main_menu(view.identity, view.children),
         )
         return
-    if linking.normalize_code(message.text) is None:
-        await message.answer(
-            _(
-                "That does not look like an access code. A code has 10 letters and digits, "
-                "like ABCDE-FGH23. Please send the code from the school's slip."
-            )
+    await message.answer(
+        _(
+            "That does not look like an access code. A code has 10 letters and digits, "
+            "like ABCDE-FGH23. Please send the code from the school's slip."
         )
-        return
-    await redeem_and_reply(
-        message,
-        session,
-        message.text,
-        code_secret=code_secret,
-        account_id=account_id,
-        account_prefs=account_prefs,
-        i18n=i18n,
     )
 
 
@@ -71,6 +62,7 @@ async def unknown_button(
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.register(redeem_code, F.text, ~F.text.startswith("/"), CodeFromStranger())
     router.message.register(text_from_stranger, F.text, ~F.text.startswith("/"))
     router.message.register(anything_else)
     router.callback_query.register(unknown_button)

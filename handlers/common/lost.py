@@ -1,4 +1,4 @@
-""""I lost my phone" (/lost): a person ends every session of theirs at once (seed 002 §4.3–4.4).
+"""/lost, "I lost my phone": a person ends every session of theirs at once (seed 002 §4.3–4.4).
 
 Every link of every person this account is linked to ends, on every account, with their unused
 codes; phone login stays shut until the school gives a new code. Asked once more first: the

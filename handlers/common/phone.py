@@ -16,11 +16,13 @@ from services.db.session import Session
 from services.linking import Outcome
 
 
+def _phone_off() -> str:
+    return _("Linking by phone number is not available. Please send the code from the school.")
+
+
 async def offer_phone(message: Message, session: Session) -> None:
     if not await linking.phone_login_enabled(session):
-        await message.answer(
-            _("Linking by phone number is not available. Please send the code from the school.")
-        )
+        await message.answer(_phone_off())
         return
     await message.answer(
         _(
@@ -44,10 +46,7 @@ async def contact_shared(message: Message, session: Session, account_id: int) ->
         )
         return
     if not await linking.phone_login_enabled(session):
-        await message.answer(
-            _("Linking by phone number is not available. Please send the code from the school."),
-            reply_markup=ReplyKeyboardRemove(),
-        )
+        await message.answer(_phone_off(), reply_markup=ReplyKeyboardRemove())
         return
     result = await linking.link_by_phone(
         session, account_id=account_id, phone=contact.phone_number, now=datetime.now(UTC)
@@ -57,31 +56,26 @@ async def contact_shared(message: Message, session: Session, account_id: int) ->
             _("Done! Your account is linked."), reply_markup=ReplyKeyboardRemove()
         )
         await show_linked(message, session, account_id)
-    elif result.outcome is Outcome.CONSENT_MISSING:
-        await message.answer(
-            _(
-                "The school has no record of a parent's written consent to process the child's "
-                "data, so I cannot link this account yet. Please ask the school to register the "
-                "consent, then try again."
-            ),
-            reply_markup=ReplyKeyboardRemove(),
+        return
+    await message.answer(_failure_text(result.outcome), reply_markup=ReplyKeyboardRemove())
+
+
+def _failure_text(outcome: Outcome) -> str:
+    if outcome is Outcome.CONSENT_MISSING:
+        return _(
+            "The school has no record of a parent's written consent to process the child's "
+            "data, so I cannot link this account yet. Please ask the school to register the "
+            "consent, then try again."
         )
-    elif result.outcome is Outcome.HELD:
-        await message.answer(
-            _(
-                "Access for this phone number was ended by the school. To link your account "
-                "again, please ask the school for a new access code."
-            ),
-            reply_markup=ReplyKeyboardRemove(),
+    if outcome is Outcome.HELD:
+        return _(
+            "Access for this phone number was ended by the school. To link your account "
+            "again, please ask the school for a new access code."
         )
-    else:
-        await message.answer(
-            _(
-                "I could not find this phone number in the school's journal. Please send the "
-                "access code from the school instead."
-            ),
-            reply_markup=ReplyKeyboardRemove(),
-        )
+    return _(
+        "I could not find this phone number in the school's journal. Please send the "
+        "access code from the school instead."
+    )
 
 
 def create_router() -> Router:

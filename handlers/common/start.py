@@ -6,8 +6,8 @@ import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, MagicData
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -127,45 +127,24 @@ def _failure_text(result: LinkResult, prefs: AccountPrefs | None, locale: str) -
     ).format(n=left)
 
 
-async def redeem_and_reply(
+async def redeem_code(
     message: Message,
-    session: Session,
-    text: str,
     *,
+    code: str,
+    session: Session,
     code_secret: bytes,
     account_id: int,
     account_prefs: AccountPrefs | None,
     i18n: I18n,
 ) -> None:
     result = await linking.redeem(
-        session, account_id=account_id, text=text, secret=code_secret, now=datetime.now(UTC)
+        session, account_id=account_id, text=code, secret=code_secret, now=datetime.now(UTC)
     )
     if result.outcome is Outcome.LINKED:
         await message.answer(_("Done! Your account is linked."))
         await show_linked(message, session, account_id)
         return
     await message.answer(_failure_text(result, account_prefs, i18n.current_locale))
-
-
-async def start_with_code(
-    message: Message,
-    command: CommandObject,
-    *,
-    session: Session,
-    code_secret: bytes,
-    account_id: int,
-    account_prefs: AccountPrefs | None,
-    i18n: I18n,
-) -> None:
-    await redeem_and_reply(
-        message,
-        session,
-        command.args or "",
-        code_secret=code_secret,
-        account_id=account_id,
-        account_prefs=account_prefs,
-        i18n=i18n,
-    )
 
 
 async def start(message: Message, session: Session, account_id: int) -> None:
@@ -218,7 +197,10 @@ async def language_chosen(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(start_with_code, CommandStart(deep_link=True))
+    # /start CODE, a deep link from the school's slip: the code reaches redeem_code as `code`.
+    router.message.register(
+        redeem_code, CommandStart(deep_link=True), MagicData(F.command.args.as_("code"))
+    )
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(logout, Command("logout"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -12,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.checks import Check, Refusal
-from services import access, journal
+from services import access, audit, journal
 from services.access import NotFound, StudentRef
 from services.accounts import AccountPrefs
 from services.db.session import Session
@@ -81,25 +82,54 @@ def parse_day(text: str, today: date) -> date | None:
     return candidate
 
 
+@dataclass(frozen=True)
+class Viewing:
+    """What a family screen shows, checked: the student, the school's calendar, and the account
+    that looks (for the audit log)."""
+
+    student: StudentRef
+    context: SchoolContext
+    account_id: int
+
+    async def viewed(self, session: Session, screen: str) -> None:
+        """Records in the audit log that the account saw this student's `screen`."""
+        await audit.viewed(
+            session, account_id=self.account_id, student_id=self.student.id, screen=screen
+        )
+
+
+@dataclass(frozen=True)
+class PeriodViewing(Viewing):
+    period: PeriodRef
+
+
+@dataclass(frozen=True)
+class DayViewing(Viewing):
+    day: date
+
+
 class StudentCheck(Check):
-    """Injects `student` and `context`, the school's calendar. The student of a menu or a
+    """Injects `viewing`: the student and their school's calendar. The student of a menu or a
     command is the child chosen in the switcher (or the only one, or the student themself);
     of a button, the one it names, if the presser may see them right now."""
+
+    viewing: type[Viewing] = Viewing
 
     async def check(
         self, event: Message | CallbackQuery, data: dict[str, Any]
     ) -> dict[str, Any] | Refusal:
         session: Session = data["session"]
+        account_id: int = data["account_id"]
         if isinstance(event, CallbackQuery):
             button: NamesStudent = data["callback_data"]
             try:
-                student = await access.student_for(session, data["account_id"], button.s)
+                student = await access.student_for(session, account_id, button.s)
             except NotFound:
                 return Refusal(student_id=button.s)
         else:
             prefs: AccountPrefs | None = data.get("account_prefs")
             chosen = await access.selected_child(
-                session, data["account_id"], prefs.selected_student_id if prefs else None
+                session, account_id, prefs.selected_student_id if prefs else None
             )
             if chosen is None:
                 return Refusal(
@@ -110,17 +140,19 @@ class StudentCheck(Check):
         more = self.narrow(event, data, context)
         if isinstance(more, Refusal):
             return more
-        return {"student": student, "context": context, **more}
+        return {"viewing": self.viewing(student, context, account_id, **more)}
 
     def narrow(
         self, event: Message | CallbackQuery, data: dict[str, Any], context: SchoolContext
     ) -> dict[str, Any] | Refusal:
-        """What a screen shows of the student's calendar, besides the calendar itself."""
+        """The fields of `viewing` besides the student and the calendar."""
         return {}
 
 
 class PeriodCheck(StudentCheck):
-    """Also injects `period`: the one a button names, else the current one."""
+    """Injects a `PeriodViewing`: the period a button names, else the current one."""
+
+    viewing = PeriodViewing
 
     def narrow(
         self, event: Message | CallbackQuery, data: dict[str, Any], context: SchoolContext
@@ -131,9 +163,11 @@ class PeriodCheck(StudentCheck):
 
 
 class DayCheck(StudentCheck):
-    """Also injects `day`: the one a button names; for a menu or a command, the one the
+    """Injects a `DayViewing`: the day a button names; for a menu or a command, the one the
     command names (/homework 25.11) or else `default`, and a date that cannot be read is
     answered with `bad_day()`."""
+
+    viewing = DayViewing
 
     def __init__(
         self,

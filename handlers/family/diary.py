@@ -12,10 +12,10 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import HomeworkCb, TimetableCb
 from handlers.checks import screen
-from handlers.family.base import DayCheck
+from handlers.family.base import DayCheck, DayViewing
 from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, Keyboard
 from handlers.render import clock, day_long, day_short, day_title, esc, header, show
-from services import audit, journal
+from services import journal
 from services.access import StudentRef
 from services.db.session import Session
 from services.journal import DayPlan, SchoolContext
@@ -127,13 +127,11 @@ async def homework_screen(
     event: Message | CallbackQuery,
     *,
     session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    day: date,
+    viewing: DayViewing,
     callback_data: HomeworkCb | None = None,
-    account_id: int,
 ) -> None:
     """/homework for the next school day, /homework 25.11 for a chosen one; a button's week."""
+    student, context, day = viewing.student, viewing.context, viewing.day
     week = callback_data is not None and callback_data.week
     if week:
         start, end = context.week_of(day)
@@ -144,7 +142,7 @@ async def homework_screen(
         [plan] = await journal.day_plans(session, student, start=day, end=day)
         text = homework_day_text(student, context, plan)
         anchor = day
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="homework")
+    await viewing.viewed(session, "homework")
     await show(event, text, homework_keyboard(student, context, anchor, week=week))
 
 
@@ -216,17 +214,12 @@ def timetable_keyboard(
 
 
 async def timetable_screen(
-    event: Message | CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    day: date,
-    account_id: int,
+    event: Message | CallbackQuery, *, session: Session, viewing: DayViewing
 ) -> None:
     """/timetable for today, /timetable 25.11 for a chosen day."""
+    student, context, day = viewing.student, viewing.context, viewing.day
     [plan] = await journal.day_plans(session, student, start=day, end=day)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="timetable")
+    await viewing.viewed(session, "timetable")
     await show(
         event, timetable_text(student, context, plan), timetable_keyboard(student, context, day)
     )

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import ChartCb, FinalsCb, MarksCb, MarksView, ReportCb
 from handlers.checks import not_found, screen
-from handlers.family.base import PeriodCheck
+from handlers.family.base import PeriodCheck, PeriodViewing
 from handlers.keyboards import BTN_MARKS, Keyboard, period_row
 from handlers.render import (
     day_long,
@@ -27,7 +27,7 @@ from handlers.render import (
     show,
     weight_text,
 )
-from services import audit, journal
+from services import journal
 from services.access import NotFound, StudentRef
 from services.db.session import Session
 from services.forecast import Forecast, Hint
@@ -167,16 +167,11 @@ def period_keyboard(
 
 
 async def period_screen(
-    event: Message | CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    event: Message | CallbackQuery, *, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     subjects = await journal.period_subjects(session, student, period, context.profile)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks")
+    await viewing.viewed(session, "marks")
     await show(
         event,
         period_text(student, period, subjects),
@@ -206,16 +201,8 @@ def days_text(student: StudentRef, title: str, items: Sequence[MarkItem], empty:
     return "\n".join(lines)
 
 
-async def today_screen(
-    query: CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
-) -> None:
-    today = context.today
+async def today_screen(query: CallbackQuery, *, session: Session, viewing: PeriodViewing) -> None:
+    student, today = viewing.student, viewing.context.today
     items = await journal.marks(session, student, start=today, end=today)
     text = days_text(
         student,
@@ -223,20 +210,14 @@ async def today_screen(
         items,
         _("No marks today."),
     )
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks_today")
-    await show(query, text, _nav(student, period, MarksView.TODAY).as_markup())
+    await viewing.viewed(session, "marks_today")
+    await show(query, text, _nav(student, viewing.period, MarksView.TODAY).as_markup())
 
 
 async def week_screen(
-    query: CallbackQuery,
-    *,
-    callback_data: MarksCb,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    query: CallbackQuery, *, callback_data: MarksCb, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     weeks_back = max(0, min(callback_data.w, 60))
     monday = context.today - timedelta(days=context.today.weekday(), weeks=weeks_back)
     sunday = monday + timedelta(days=6)
@@ -260,7 +241,7 @@ async def week_screen(
             callback_data=MarksCb(s=student.id, v=MarksView.WEEK, p=period.id, w=weeks_back - 1),
         )
     builder.attach(_nav(student, period, MarksView.WEEK))
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="marks_week")
+    await viewing.viewed(session, "marks_week")
     await show(query, text, builder.as_markup())
 
 
@@ -296,22 +277,16 @@ def subject_text(
 
 
 async def subject_screen(
-    query: CallbackQuery,
-    *,
-    callback_data: MarksCb,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    query: CallbackQuery, *, callback_data: MarksCb, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     subject_id = callback_data.sub
     try:
         subject = await journal.subject_marks(
             session, student, period, subject_id, context.profile
         )
     except NotFound:
-        await not_found(query, session, account_id)
+        await not_found(query, session, viewing.account_id)
         return
     builder = Keyboard()
     builder.button(
@@ -321,9 +296,7 @@ async def subject_screen(
         text=_("◀ All subjects"),
         callback_data=MarksCb(s=student.id, v=MarksView.PERIOD, p=period.id),
     )
-    await audit.viewed(
-        session, account_id=account_id, student_id=student.id, screen="marks_subject"
-    )
+    await viewing.viewed(session, "marks_subject")
     await show(
         query,
         subject_text(student, period, subject, min_marks=context.profile.min_marks),
@@ -361,20 +334,15 @@ def forecast_text(
 
 
 async def forecast_screen(
-    query: CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    query: CallbackQuery, *, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     subjects = await journal.period_subjects(session, student, period, context.profile)
     builder = _nav(student, period, MarksView.FORECAST)
     period_row(
         builder, context, period, lambda p: MarksCb(s=student.id, v=MarksView.FORECAST, p=p)
     )
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="forecast")
+    await viewing.viewed(session, "forecast")
     await show(
         query,
         forecast_text(student, period, subjects, min_marks=context.profile.min_marks),

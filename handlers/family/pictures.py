@@ -10,30 +10,23 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import ChartCb, ReportCb
 from handlers.checks import not_found, screen
-from handlers.family.base import PeriodCheck
+from handlers.family.base import PeriodCheck, PeriodViewing
 from handlers.render import day_long, esc, header, mark_text, number, period_title
-from services import audit, charts, journal
-from services.access import NotFound, StudentRef
+from services import charts, journal
+from services.access import NotFound
 from services.db.session import Session
-from services.journal import PeriodRef, SchoolContext
 
 
 async def chart_button(
-    query: CallbackQuery,
-    *,
-    callback_data: ChartCb,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    query: CallbackQuery, *, callback_data: ChartCb, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     try:
         subject = await journal.subject_marks(
             session, student, period, callback_data.sub, context.profile
         )
     except NotFound:
-        await not_found(query, session, account_id)
+        await not_found(query, session, viewing.account_id)
         return
     await query.answer(_("Drawing the chart…"))
     labels = charts.ChartLabels(
@@ -51,7 +44,7 @@ async def chart_button(
         round_from=context.profile.round_from,
         period=(period.starts_on, period.ends_on),
     )
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="chart")
+    await viewing.viewed(session, "chart")
     if query.message is not None:
         await query.message.answer_photo(
             BufferedInputFile(png, filename="chart.png"),
@@ -64,15 +57,9 @@ def _absences(summary: journal.AttendanceSummary) -> dict[str, int]:
 
 
 async def report_button(
-    query: CallbackQuery,
-    *,
-    callback_data: ReportCb,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    query: CallbackQuery, *, callback_data: ReportCb, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     await query.answer(_("Preparing the report card…"))
     subjects = await journal.period_subjects(session, student, period, context.profile)
     absences = _absences(await journal.attendance(session, student, period))
@@ -111,7 +98,7 @@ async def report_button(
         footer=_("Made by the school journal bot on {day}.").format(day=day_long(context.today)),
         pdf=callback_data.pdf,
     )
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="report_card")
+    await viewing.viewed(session, "report_card")
     if query.message is not None:
         extension = "pdf" if callback_data.pdf else "png"
         await query.message.answer_document(

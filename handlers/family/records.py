@@ -12,10 +12,10 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import AttendanceCb, FinalsCb, MarksCb, MarksView
 from handlers.checks import screen
-from handlers.family.base import PeriodCheck, StudentCheck
+from handlers.family.base import PeriodCheck, PeriodViewing, StudentCheck, Viewing
 from handlers.keyboards import BTN_ATTENDANCE, BTN_FINALS, Keyboard, period_row
 from handlers.render import day_short, esc, header, mark_text, period_short, period_title, show
-from services import audit, journal
+from services import journal
 from services.access import StudentRef
 from services.db.session import Session
 from services.journal import AttendanceSummary, FinalRow, PeriodRef, SchoolContext
@@ -90,18 +90,13 @@ def attendance_text(student: StudentRef, period: PeriodRef, summary: AttendanceS
 
 
 async def attendance_screen(
-    event: Message | CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    period: PeriodRef,
-    account_id: int,
+    event: Message | CallbackQuery, *, session: Session, viewing: PeriodViewing
 ) -> None:
+    student, context, period = viewing.student, viewing.context, viewing.period
     summary = await journal.attendance(session, student, period)
     builder = Keyboard()
     period_row(builder, context, period, lambda p: AttendanceCb(s=student.id, p=p))
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="attendance")
+    await viewing.viewed(session, "attendance")
     await show(event, attendance_text(student, period, summary), builder.as_markup())
 
 
@@ -152,15 +147,11 @@ def finals_keyboard(student: StudentRef) -> InlineKeyboardMarkup:
 
 
 async def finals_screen(
-    event: Message | CallbackQuery,
-    *,
-    session: Session,
-    student: StudentRef,
-    context: SchoolContext,
-    account_id: int,
+    event: Message | CallbackQuery, *, session: Session, viewing: Viewing
 ) -> None:
+    student, context = viewing.student, viewing.context
     rows = await journal.finals(session, student, context)
-    await audit.viewed(session, account_id=account_id, student_id=student.id, screen="finals")
+    await viewing.viewed(session, "finals")
     await show(event, finals_text(student, context, rows), finals_keyboard(student))
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.notifications.payloads import DeputyWeek, Payload, decode
 
 CHANNEL = "notifications"
+# Where the stored payload stands in a claimed row (and in `Outgoing`'s fields).
+_PAYLOAD = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +43,9 @@ class Outgoing:
     def from_row(cls, row: Sequence[Any]) -> Outgoing:
         """A claimed row (as CLAIM returns it), its payload decoded: pydantic's
         ValidationError for a payload of no known kind."""
-        (
-            notification_id,
-            account,
-            channel,
-            chat,
-            student,
-            category,
-            key,
-            stored,
-            attempts,
-            created,
-        ) = row
-        payload = decode(stored)
-        return cls(
-            notification_id,
-            account,
-            channel,
-            chat,
-            student,
-            category,
-            key,
-            payload,
-            attempts,
-            created,
-        )
+        values = list(row)
+        values[_PAYLOAD] = decode(values[_PAYLOAD])
+        return cls(*values)
 
     @property
     def method(self) -> str:
