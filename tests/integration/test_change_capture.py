@@ -258,9 +258,11 @@ async def test_consumer_wakes_on_notify_and_processes_everything(
     try:
         await asyncio.sleep(0.2)
         await _insert_mark(raw, school, "5")
+        # The handler sees the event before the consumer commits it as done: wait for both.
         for _ in range(200):
-            if seen:
-                break
+            async with committing_engine.connect() as connection:
+                if seen and await changes.pending_count(connection) == 0:
+                    break
             await asyncio.sleep(0.05)
         assert seen == ["mark.new"]
         async with committing_engine.connect() as connection:
