@@ -121,6 +121,19 @@ def mark_text(value: str) -> str:
     return str(word) if word is not None else esc(value)
 
 
+# A mark or final grade the school's profile does not allow (services/forbidden.py): its
+# value is never shown to families, only that the school is checking it.
+REVIEW = "🔍"
+
+
+def review_text() -> str:
+    return f"{REVIEW} " + _("under review")
+
+
+def review_legend() -> str:
+    return _("🔍 under review: an entry the school is checking; it is not counted.")
+
+
 def kind_text(code: str | None, name: str | None) -> str:
     known = WORK_KINDS.get(code or "")
     if known is not None:

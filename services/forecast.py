@@ -94,7 +94,9 @@ def forecast(marks: Sequence[tuple[str, Decimal]], profile: Profile) -> Forecast
         if pass_fail:
             # A retake replaces a fail: the latest pass/fail mark decides.
             grade = pass_fail[-1]
-        elif profile.special_finals and any(v == "осв" for v, _ in marks):
+        elif profile.allows("осв", grade=None, period_kind="quarter") and any(
+            v == "осв" for v, _ in marks
+        ):
             grade = "осв"
         return Forecast(None, grade, 0, False, None, None)
     total = sum(v * w for v, w in numeric)

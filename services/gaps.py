@@ -11,6 +11,7 @@ tell of them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,11 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services import forbidden
 from services.access import lesson_teacher
 from services.db.current import is_current_mark
+from services.journal.school import PeriodRef, class_terms
 from services.notifications.payloads import GapCategory as Category
 from services.notifications.payloads import MissingEntry
-from services.profiles import Profile, profile_for
+from services.profiles import SPECIAL_MARKS, Due, Profile, profile_for, senior_essay
 from services.zones import DEFAULT_TIMEZONE
 
 # Overdue gaps older than this are left to the deputy's report, not repeated every morning.
@@ -46,6 +49,7 @@ class Gap:
     subgroup: str | None = None
     period: str | None = None  # "quarter:2" for final grades
     class_id: int = 0
+    value: str | None = None  # FORBIDDEN: the value written against the rules
 
     @property
     def key(self) -> str:
@@ -64,6 +68,7 @@ class Gap:
             missing=self.missing,
             subgroup=self.subgroup,
             period=self.period,
+            value=self.value,
         )
 
 
@@ -121,8 +126,9 @@ _LESSON_GAPS = text(
                l.class_id,
                (l.topic IS NULL OR btrim(l.topic) = '') AS no_topic,
                (l.attendance_taken_at IS NULL) AS no_attendance,
-               hw.lesson_id IS NULL AS no_homework,
-               wk.code, wk.is_control,
+               -- a lesson marked "no homework set" lacks none (seed 002 §2.7 "если задается")
+               hw.lesson_id IS NULL AND NOT l.no_homework AS no_homework,
+               wk.code, wk.is_control, wk.internal_monitoring,
                CASE WHEN wk.id IS NOT NULL THEN (
                    SELECT count(*) FROM students s
                    WHERE {_taught("l")}
@@ -136,12 +142,19 @@ _LESSON_GAPS = text(
                          WHERE mk.lesson_id = l.id AND {is_current_mark("mk")})
                ) ELSE 0 END AS unmarked,
                (SELECT max(x.ends_at) FROM lessons x
-                WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends
+                WHERE x.class_id = l.class_id AND x.date = l.date) AS day_ends,
+               shift.ends AS shift_ends
         FROM lessons l
         JOIN classes c ON c.id = l.class_id
+        -- the last lesson of the class's shift that day, school-wide (seed 000 §5.5)
+        JOIN (SELECT x.date, xc.shift, max(x.ends_at) AS ends
+              FROM lessons x JOIN classes xc ON xc.id = x.class_id
+              WHERE x.school_id = :school AND x.date BETWEEN :since AND :until
+              GROUP BY x.date, xc.shift) shift ON shift.date = l.date AND shift.shift = c.shift
         JOIN subjects sub ON sub.id = l.subject_id
         LEFT JOIN subgroups sg ON sg.id = l.subgroup_id
-        LEFT JOIN work_kinds wk ON wk.id = l.work_kind_id AND (wk.is_written OR wk.is_control)
+        LEFT JOIN work_kinds wk ON wk.id = l.work_kind_id
+              AND (wk.is_written OR wk.is_control OR wk.internal_monitoring)
         LEFT JOIN LATERAL (SELECT h.lesson_id FROM homework h WHERE h.lesson_id = l.id
                            LIMIT 1) hw ON true
         WHERE l.school_id = :school AND l.date BETWEEN :since AND :until
@@ -162,23 +175,30 @@ _FINAL_GAPS = text(
               AND NOT EXISTS (
                   SELECT 1 FROM current_final_grades f
                   WHERE f.student_id = s.id AND f.subject_id = t.subject_id
-                    AND f.period_id = :period)
+                    AND f.period_id = :period
+                    -- a grade the profile does not allow is not set (services/forbidden.py)
+                    AND (f.value IN ('1', '2', '3', '4', '5')
+                         OR f.value = ANY(CAST(:allowed AS text[]))))
            ) AS missing
     FROM teaching_assignments t
     JOIN classes c ON c.id = t.class_id AND c.academic_year_id = :year
     JOIN subjects sub ON sub.id = t.subject_id
     LEFT JOIN subgroups sg ON sg.id = t.subgroup_id
     JOIN staff st ON st.id = t.staff_id AND st.left_at IS NULL
-    WHERE c.grade >= :from_grade
+    WHERE c.grade = ANY(CAST(:grades AS int[]))
     """
 )
 
+# Every term and year of the school's years in which some period ends within the window:
+# which of them a class follows depends on its grade and on the kinds its year has.
 _PERIODS = text(
     """
-    SELECT p.id, p.academic_year_id, p.kind, p.number, p.ends_on
+    SELECT p.id, p.academic_year_id, p.kind, p.number, p.starts_on, p.ends_on,
+           p.ends_on BETWEEN :since AND :until AS ending
     FROM periods p JOIN academic_years y ON y.id = p.academic_year_id
-    WHERE y.school_id = :school AND p.kind IN (:kind, 'year')
-      AND p.ends_on BETWEEN :since AND :until
+    WHERE y.school_id = :school AND p.kind IN ('quarter', 'trimester', 'half_year', 'year')
+      AND EXISTS (SELECT 1 FROM periods q WHERE q.academic_year_id = y.id
+                  AND q.ends_on BETWEEN :since AND :until)
     """
 )
 
@@ -207,7 +227,8 @@ async def school_gaps(
     for row in rows:
         (lesson, school_id, staff, day, slot, ends_at, grade, letter, subgroup, subject) = row[:10]
         class_id = row[10]
-        no_topic, no_attendance, no_homework, code, is_control, unmarked, day_ends = row[11:]
+        no_topic, no_attendance, no_homework, code, is_control, monitoring = row[11:17]
+        unmarked, day_ends, shift_ends = row[17:]
         label = _label(grade, letter)
 
         base = Gap(
@@ -228,43 +249,89 @@ async def school_gaps(
         def gap(category: Category, due: datetime, missing: int = 0, base: Gap = base) -> Gap:
             return replace(base, category=category, due=due, missing=missing)
 
-        if no_topic:
+        # A rule the profile leaves unstated (None) is reminded of only once the school sets it.
+        if no_topic and profile.topic_due:
             gaps.append(gap(Category.TOPIC, profile.topic_due.at(day, ends_at, school.zone)))
-        if no_attendance:
+        if no_attendance and profile.attendance_due:
             gaps.append(
                 gap(Category.ATTENDANCE, profile.attendance_due.at(day, ends_at, school.zone))
             )
-        if no_homework and grade >= profile.homework_from_grade:
+        if no_homework and profile.homework_due and grade >= profile.homework_from_grade:
             # "В течение 1.5 часа после окончания занятий в данной конкретной группе"
-            # (seed 002 §2.7): hours count from the class's last lesson of the day.
-            gaps.append(
-                gap(Category.HOMEWORK, profile.homework_due.at(day, day_ends, school.zone))
-            )
-        if code is not None and unmarked and grade >= profile.marks_from_grade:
-            rule = profile.control_due if is_control else profile.written_due
-            if code == "essay" and grade >= 10:
-                rule = profile.essay_senior_due
+            # (seed 002 §2.7): hours count from the class's last lesson of the day; seed 000
+            # §5.5 from the last lesson of the class's shift.
+            due = profile.homework_due.at(day, day_ends, school.zone, shift_ends=shift_ends)
+            gaps.append(gap(Category.HOMEWORK, due))
+        rule = marking_rule(
+            profile, code, subject, grade, control=is_control, monitoring=monitoring
+        )
+        if rule and unmarked and grade >= profile.marks_from_grade:
             gaps.append(gap(Category.MARKS, rule.at(day, ends_at, school.zone), unmarked))
     gaps.extend(await _final_gaps(connection, school, local_today))
+    gaps.extend(await _forbidden_gaps(connection, school, local_today, now))
     return gaps
+
+
+def marking_rule(
+    profile: Profile,
+    code: str | None,
+    subject: str,
+    grade: int,
+    *,
+    control: bool,
+    monitoring: bool,
+) -> Due | None:
+    """The deadline for marking a planned work of kind `code` (None: not written work):
+    internal monitoring (seed 002 §2.11), control, written, or the senior essay in Russian and
+    literature (seed 000 §5.3)."""
+    if code is None:
+        return None
+    if senior_essay(code, subject, grade):
+        return profile.essay_senior_due
+    if monitoring:
+        return profile.monitoring_due
+    return profile.control_due if control else profile.written_due
 
 
 async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: date) -> list[Gap]:
     profile = school.profile
+    if profile.finals_days is None:
+        return []  # no deadline stated (seed 000): none reminded until the school sets one
     # Periods whose final grades fall due from the warning window on, or were due lately.
     since = today - timedelta(days=LOOKBACK_DAYS) - timedelta(days=profile.finals_days)
     until = today + timedelta(days=profile.finals_warn_days) - timedelta(days=profile.finals_days)
     periods = await connection.execute(
-        _PERIODS,
-        {"school": school.id, "kind": profile.period_kind, "since": since, "until": until},
+        _PERIODS, {"school": school.id, "since": since, "until": until}
     )
+    terms: dict[int, list[PeriodRef]] = defaultdict(list)
+    ending: list[tuple[int, PeriodRef]] = []
+    for period, year, kind, number, starts_on, ends_on, soon in periods.all():
+        ref = PeriodRef(period, kind, number, starts_on, ends_on)
+        terms[year].append(ref)
+        if soon:
+            ending.append((year, ref))
     gaps: list[Gap] = []
-    for period, year, kind, number, ends_on in periods.all():
+    for year, ref in ending:
+        period, kind, number, ends_on = ref.id, ref.kind, ref.number, ref.ends_on
+        # Each class by its own grade's periods (seed 004 §5.1–5.2: grade 7 a quarter, grade
+        # 10 a half-year); the year's grades are every class's.
+        grades = [
+            grade
+            for grade in range(profile.marks_from_grade, 12)
+            if kind == "year" or ref in class_terms(profile, grade, terms[year])
+        ]
+        if not grades:
+            continue
         due_day = ends_on + timedelta(days=profile.finals_days)
         due = datetime.combine(due_day + timedelta(days=1), time(0), school.zone)
         rows = await connection.execute(
             _FINAL_GAPS,
-            {"period": period, "year": year, "from_grade": profile.marks_from_grade},
+            {
+                "period": period,
+                "year": year,
+                "grades": grades,
+                "allowed": _specials(profile, kind),
+            },
         )
         for assignment, staff, grade, letter, subgroup, subject, class_id, missing in rows:
             if missing:
@@ -286,3 +353,42 @@ async def _final_gaps(connection: AsyncConnection, school: SchoolRules, today: d
                     )
                 )
     return gaps
+
+
+def _specials(profile: Profile, kind: str) -> list[str]:
+    """The special marks that count as a set final grade of this kind of period."""
+    return sorted(v for v in SPECIAL_MARKS if profile.allows(v, grade=None, period_kind=kind))
+
+
+async def _forbidden_gaps(
+    connection: AsyncConnection, school: SchoolRules, today: date, now: datetime
+) -> list[Gap]:
+    """Marks and final grades against the profile (services/forbidden.py), for the teacher who
+    wrote them: due since they were written, so the next reminder and the deputy tell them."""
+    found = await forbidden.entries(
+        connection,
+        school.id,
+        school.profile,
+        since=today - timedelta(days=LOOKBACK_DAYS),
+        until=today,
+        written_since=now - timedelta(days=LOOKBACK_DAYS),
+    )
+    return [
+        Gap(
+            Category.FORBIDDEN,
+            e.staff_id,
+            school.id,
+            e.class_label,
+            e.subject,
+            e.day,
+            e.slot,
+            min(e.written_at, now),
+            e.count,
+            e.ref,
+            e.subgroup,
+            e.period,
+            class_id=e.class_id,
+            value=e.value,
+        )
+        for e in found
+    ]

@@ -67,7 +67,7 @@ _CATEGORIES = frozenset(c.value for c in Category)
 def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -> list[Gap]:
     """The gaps a run tells of: in the evening what falls due before the next morning's
     summary (and final grades due within the warning window); in the morning what is
-    overdue."""
+    overdue. Entries against the rules go with either, whichever comes first."""
     profile = school.profile
     local = now.astimezone(school.zone)
     if run is Run.MORNING:
@@ -81,8 +81,11 @@ def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -
     return [
         g
         for g in gaps
-        if now < g.due
-        and (g.due <= next_morning or (g.category is Category.FINALS and g.due <= warn))
+        if g.category is Category.FORBIDDEN
+        or (
+            now < g.due
+            and (g.due <= next_morning or (g.category is Category.FINALS and g.due <= warn))
+        )
     ]
 
 

@@ -17,9 +17,11 @@ from sqlalchemy import Select, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services import access
+from services.corrections import week_corrections
 from services.db import models as m
 from services.db.current import is_current_mark
 from services.gaps import Gap, SchoolRules, school_gaps
+from services.journal.school import PeriodRef, class_terms
 from services.notifications.fanout import after_quiet_hours
 from services.notifications.payloads import (
     ClassWeek,
@@ -31,6 +33,7 @@ from services.notifications.payloads import (
     TeacherFigures,
     encode,
 )
+from services.profiles import Due
 
 # Where a summary goes and when: an account's chat and quiet hours.
 _SETTINGS = (
@@ -89,6 +92,9 @@ _CLASS_WEEK = text(
            (SELECT coalesce(array_agg(DISTINCT sub.name), '{}')
             FROM current_marks mk JOIN lessons ml ON ml.id = mk.lesson_id
             JOIN subjects sub ON sub.id = ml.subject_id
+            -- five-point marks the profile allows: not before `marks_from_grade` (seed 001
+            -- §4.3.6; services/forbidden.py)
+            JOIN classes mc ON mc.id = ml.class_id AND mc.grade >= :from_grade
             WHERE mk.student_id = s.id AND mk.value IN ('1', '2')
               AND ml.date BETWEEN :start AND :end) AS twos
     FROM students s
@@ -111,6 +117,7 @@ _FAILING = text(
     JOIN lessons ml ON ml.id = mk.lesson_id AND ml.class_id = :class
                    AND ml.date BETWEEN :start AND :end
     JOIN subjects sub ON sub.id = ml.subject_id
+    JOIN classes mc ON mc.id = ml.class_id AND mc.grade >= :from_grade  -- as in _CLASS_WEEK
     LEFT JOIN work_kinds wk ON wk.id = mk.work_kind_id
     WHERE mk.value IN ('1', '2', '3', '4', '5')
     GROUP BY mk.student_id, sub.name
@@ -119,11 +126,12 @@ _FAILING = text(
     """
 )
 
-_CURRENT_PERIOD = text(
+# The periods of the class's year, and its grade: which of them it follows is its grade's.
+_CLASS_PERIODS = text(
     """
-    SELECT p.starts_on, p.ends_on FROM periods p
-    JOIN academic_years y ON y.id = p.academic_year_id
-    WHERE y.school_id = :school AND p.kind = :kind AND :day BETWEEN p.starts_on AND p.ends_on
+    SELECT c.grade, p.id, p.kind, p.number, p.starts_on, p.ends_on
+    FROM classes c JOIN periods p ON p.academic_year_id = c.academic_year_id
+    WHERE c.id = :class
     """
 )
 
@@ -141,13 +149,21 @@ async def class_week(
 ) -> ClassWeek:
     """The class teacher's weekly summary of the class `label` as a payload."""
     students = (
-        await connection.execute(_CLASS_WEEK, {"class": class_id, "start": start, "end": end})
-    ).all()
-    period = (
         await connection.execute(
-            _CURRENT_PERIOD, {"school": school.id, "kind": school.profile.period_kind, "day": end}
+            _CLASS_WEEK,
+            {
+                "class": class_id,
+                "start": start,
+                "end": end,
+                "from_grade": school.profile.marks_from_grade,
+            },
         )
-    ).first()
+    ).all()
+    rows = (await connection.execute(_CLASS_PERIODS, {"class": class_id})).all()
+    terms = class_terms(
+        school.profile, rows[0][0] if rows else None, [PeriodRef(*r[1:]) for r in rows]
+    )
+    period = next(((t.starts_on, t.ends_on) for t in terms if t.holds(end)), None)
     failing: dict[int, list[str]] = defaultdict(list)
     if period is not None:
         for student, subject, _ in await connection.execute(
@@ -157,6 +173,7 @@ async def class_week(
                 "start": period[0],
                 "end": min(period[1], end),
                 "round_from": school.profile.round_from,
+                "from_grade": school.profile.marks_from_grade,
             },
         ):
             failing[student].append(subject)
@@ -209,8 +226,14 @@ _WEEK_LESSONS = text(
            (SELECT min(h.created_at) FROM homework h WHERE h.lesson_id = l.id) AS homework_at,
            c.grade,
            (SELECT count(*) FROM marks mk WHERE mk.lesson_id = l.id
-              AND {is_current_mark("mk")}) AS marks
+              AND {is_current_mark("mk")}) AS marks,
+           shift.ends AS shift_ends, l.no_homework
     FROM lessons l JOIN classes c ON c.id = l.class_id
+    -- the last lesson of the class's shift that day, school-wide (seed 000 §5.5)
+    JOIN (SELECT x.date, xc.shift, max(x.ends_at) AS ends
+          FROM lessons x JOIN classes xc ON xc.id = x.class_id
+          WHERE x.school_id = :school AND x.date BETWEEN :start AND :end
+          GROUP BY x.date, xc.shift) shift ON shift.date = l.date AND shift.shift = c.shift
     WHERE l.school_id = :school AND l.date BETWEEN :start AND :end
     """
 )
@@ -235,6 +258,13 @@ class TeacherWeek:
     overdue: int = 0
 
 
+def _deadline(
+    rule: Due | None, day: date, ends_at: time, zone: ZoneInfo, shift_ends: time | None = None
+) -> datetime | None:
+    """The entry's deadline; None where the profile leaves it unstated."""
+    return None if rule is None else rule.at(day, ends_at, zone, shift_ends=shift_ends)
+
+
 async def deputy_week(
     connection: AsyncConnection,
     school: SchoolRules,
@@ -251,22 +281,31 @@ async def deputy_week(
     rows = await connection.execute(
         _WEEK_LESSONS, {"school": school.id, "start": start, "end": end}
     )
-    for staff, day, ends_at, day_ends, topic_at, taken_at, homework_at, grade, marks in rows:
+    for row in rows:
+        staff, day, ends_at, day_ends, topic_at, taken_at, homework_at, grade, marks = row[:9]
+        shift_ends, no_homework = row[9:]
         week = weeks[staff]
         week.lessons += 1
         week.marks += marks
-        topic_due = profile.topic_due.at(day, ends_at, school.zone)
-        if topic_due <= now:
+        # A rule the profile leaves unstated (None) has no deadline: nothing is counted late.
+        topic_due = _deadline(profile.topic_due, day, ends_at, school.zone)
+        if topic_due is not None and topic_due <= now:
             week.topic_due += 1
             if topic_at is not None and topic_at <= topic_due:
                 week.topic_on_time += 1
-        attendance_due = profile.attendance_due.at(day, ends_at, school.zone)
-        if attendance_due <= now:
+        attendance_due = _deadline(profile.attendance_due, day, ends_at, school.zone)
+        if attendance_due is not None and attendance_due <= now:
             week.attendance_due += 1
             if taken_at is not None and taken_at <= attendance_due:
                 week.attendance_on_time += 1
-        homework_due = profile.homework_due.at(day, day_ends, school.zone)
-        if grade >= profile.homework_from_grade and homework_due <= now:
+        homework_due = _deadline(profile.homework_due, day, day_ends, school.zone, shift_ends)
+        # A lesson marked "no homework set" expects none (seed 002 §2.7 "если задается").
+        if (
+            not no_homework
+            and grade >= profile.homework_from_grade
+            and homework_due is not None
+            and homework_due <= now
+        ):
             week.homework_expected += 1
             if homework_at is not None and homework_at <= homework_due:
                 week.homework_on_time += 1
@@ -306,6 +345,9 @@ async def deputy_week(
             OverdueEntry(**g.entry().model_dump(), teacher=names.get(g.staff_id, f"#{g.staff_id}"))
             for g in told
         ),
+        # Every correction of a mark, the late ones flagged (seed 003 §8.6).
+        corrections=await week_corrections(connection, school, now=now),
+        correction_days=profile.correction_days,
     )
 
 

@@ -70,8 +70,9 @@ def due_runs(school: SchoolRules, now: datetime) -> list[Due]:
         jobs.append(Run.MORNING.value)
     if local.time() >= profile.evening_reminder:
         jobs.append(Run.EVENING.value)
+    # Hours after the lessons (seed 002 §2.7) or the end of the shift (seed 000 §5.5).
     hourly = any(
-        rule.hours is not None
+        rule is not None and rule.intraday
         for rule in (profile.topic_due, profile.attendance_due, profile.homework_due)
     )
     if hourly and local.minute % 15 == 0:

@@ -17,4 +17,6 @@ pytest_plugins = [
     "tests.fixtures.journal_import",
     "tests.fixtures.api",
     "tests.fixtures.archive",
+    "tests.fixtures.periods",
+    "tests.fixtures.rules",
 ]

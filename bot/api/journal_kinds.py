@@ -8,7 +8,7 @@ each naming the record's field (`items[3].student_ref`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from bot.api.models import AttendanceIn, FinalGradeIn, HomeworkIn, LessonIn, Mar
 from bot.api.problems import FieldError, Problem
 from bot.api.references import check_refs, duplicates
 from services.db.session import Session
+from services.ingest.journal import Load, Upsert
 from services.ingest.records import (
     AttendanceRecord,
     FinalGradeRecord,
@@ -27,7 +28,6 @@ from services.ingest.records import (
 from services.ingest.tally import Tally
 
 R = TypeVar("R")
-Upsert = Callable[..., Awaitable[None]]
 
 
 def refused(rejected: Rejections, *, batch: bool) -> Problem:
@@ -51,12 +51,11 @@ async def write(
     """Run one of the journal's upserts; any refused record fails the request."""
     duplicates(items, batch=batch)
     await check_refs(session, school_id, items, batch=batch)
-    records = [convert(item) for item in items]
-    tally, rejected = Tally(), Rejections()
-    await upsert(session, school_id, records, tally=tally, rejected=rejected)
-    if rejected:
-        raise refused(rejected, batch=batch)
-    return tally
+    load = Load(session, school_id)
+    await upsert(load, [convert(item) for item in items])
+    if load.rejected:
+        raise refused(load.rejected, batch=batch)
+    return load.tally
 
 
 def lesson(item: LessonIn) -> LessonRecord:

@@ -34,7 +34,7 @@ class KindSpec:
     write: Write
 
 
-def _journal(upsert: journal_kinds.Upsert, convert: Callable[[Any], Any]) -> Write:
+def _journal(upsert: journal.Upsert, convert: Callable[[Any], Any]) -> Write:
     async def write(
         session: Session, school_id: int, items: Sequence[Any], now: datetime, batch: bool
     ) -> Tally:

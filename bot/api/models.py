@@ -45,6 +45,10 @@ class LessonIn(Strict):
     topic: LongText | None = None
     room: ShortText | None = None
     work_kind: ShortText | None = Field(default=None, description="a work kind's code")
+    no_homework: bool = Field(
+        default=False,
+        description="no homework is set at this lesson: none is missing (seed 002 §2.7)",
+    )
 
 
 class HomeworkIn(Strict):

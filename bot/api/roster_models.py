@@ -39,12 +39,17 @@ class SubgroupIn(Strict):
     )
 
 
-class StudentIn(Strict):
+class PersonIn(Strict):
+    """What every person of the roster has: the program's id, the name, the sex."""
+
     external_id: ExternalRef
     last_name: Name
     first_name: Name
     middle_name: Name | None = None
     sex: Sex | None = None
+
+
+class StudentIn(PersonIn):
     birth_date: date | None = None
     class_id: ExternalRef | None = None
     phone: Phone | None = None
@@ -57,12 +62,7 @@ class WardIn(Strict):
     relation: ShortText = "parent"
 
 
-class GuardianIn(Strict):
-    external_id: ExternalRef
-    last_name: Name
-    first_name: Name
-    middle_name: Name | None = None
-    sex: Sex | None = None
+class GuardianIn(PersonIn):
     phones: list[Phone] = Field(default_factory=list, max_length=5)
     children: list[WardIn] | None = Field(
         default=None, max_length=20, description="absent: guardianships left as they are"
@@ -75,12 +75,7 @@ class TeachingIn(Strict):
     subgroup_id: ExternalRef | None = None
 
 
-class StaffIn(Strict):
-    external_id: ExternalRef
-    last_name: Name
-    first_name: Name
-    middle_name: Name | None = None
-    sex: Sex | None = None
+class StaffIn(PersonIn):
     phone: Phone | None = None
     roles: list[Role] = Field(default_factory=list, max_length=3)
     teaching: list[TeachingIn] | None = Field(

@@ -6,44 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.cli.common import CommandError, moment, zone_of
 from bot.cli.database import open_database
+from bot.cli.progress import progress_bar
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.cli.common import Subcommands
-    from services.archive import Progress
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    """One rich bar on stderr, its label the class and step under way."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-    from rich.progress import Progress as Bar
-
-    with Bar(
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-        task: list[Any] = []
-
-        def step(stage: str, done: int, total: int) -> None:
-            if not task:
-                task.append(bar.add_task(stage, total=total))
-            bar.update(task[0], description=stage, completed=done, total=total)
-
-        yield step
 
 
 async def write(settings: Settings, args: argparse.Namespace) -> int:
@@ -66,7 +40,7 @@ async def write(settings: Settings, args: argparse.Namespace) -> int:
                 session, school_id=args.school, year=args.year, class_label=args.class_label
             )
             zone = zone_of(target.timezone, settings)
-            with _progress() as progress:
+            with progress_bar(label_width=16, bar_per_stage=False) as progress:
                 info = await archive.write_archive(
                     session, target, destination, now=now, zone=zone, progress=progress
                 )

@@ -45,28 +45,14 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
     secret = code_secret(settings)
     async with open_session(settings) as session:
         try:
+            who: linking.Recipients
             if args.person:
-                issued = await linking.issue_for_person(
-                    session,
-                    person=linking.PersonId.parse(args.person),
-                    secret=secret,
-                    now=now,
-                    ttl=ttl,
-                )
+                who = linking.PersonId.parse(args.person)
             elif args.staff:
-                school = args.school or await linking.only_school(session)
-                issued = await linking.issue_for_staff(
-                    session, school_id=school, secret=secret, now=now, ttl=ttl
-                )
+                who = linking.StaffOf(args.school or await linking.only_school(session))
             else:
-                issued = await linking.issue_for_class(
-                    session,
-                    label=args.class_label,
-                    secret=secret,
-                    now=now,
-                    ttl=ttl,
-                    school_id=args.school,
-                )
+                who = linking.ClassOf(args.class_label, args.school)
+            issued = await linking.issue(session, who, secret=secret, now=now, ttl=ttl)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         school_id = issued[0].school_id if issued else args.school

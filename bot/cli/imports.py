@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.cli.common import CommandError, command_group, moment, zone_of
 from bot.cli.database import open_session
+from bot.cli.progress import Progress, progress_bar
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from services.ingest.tally import Tally
 
 T = TypeVar("T")
-Progress = Callable[[str, int, int], None]
 PROGRESS_FROM_ROWS = 1000  # smaller files are done before a bar would be worth drawing
 SHOWN_PROBLEMS = 200
 SHOWN_CHANGES = 500
@@ -90,23 +90,7 @@ def _progress(rows: int) -> Iterator[Progress | None]:
     if rows < PROGRESS_FROM_ROWS:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    tasks: dict[str, Any] = {}
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-
-        def step(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with progress_bar(label_width=12, bar_per_stage=True) as step:
         yield step
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from bot.cli.common import CommandError, command_group, on_engine
@@ -39,14 +38,12 @@ def _print_list(infos: list[SchoolInfo]) -> None:
 
 
 def _print_rules(info: SchoolInfo) -> None:
-    from services.profiles import Profile
+    """Every rule with its value (as `school set` takes it) and its clause (SPEC §4)."""
+    from services.profile_sources import rules
 
     print(f"school {info.id}: {info.name}, profile {info.profile_key}, {info.timezone}")
-    for field in fields(Profile):
-        if field.name in {"key", "title"}:
-            continue
-        mark = " (override)" if field.name in info.overrides else ""
-        print(f"  {field.name:<22} {getattr(info.profile, field.name)}{mark}")
+    for rule in rules(info.profile_key, info.overrides):
+        print(f"  {rule.name:<22} {rule.value:<10} {rule.source}")
 
 
 async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
@@ -78,7 +75,9 @@ def add_parser(commands: Subcommands) -> None:
     show.add_argument("--school", type=int, required=True)
     set_profile = school_commands.add_parser("set-profile", help="choose the school's profile")
     set_profile.add_argument("--school", type=int, required=True)
-    set_profile.add_argument("profile", help="default, seed000, seed001, seed002, seed004")
+    set_profile.add_argument(
+        "profile", help="default, seed000, seed001, seed002, seed003, seed004"
+    )
     set_values = school_commands.add_parser(
         "set", help="override single values, e.g. written_due=day+5 evening_reminder=19:00"
     )

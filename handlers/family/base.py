@@ -39,7 +39,10 @@ def no_periods() -> str:
 
 
 async def context_of(session: Session, student: StudentRef) -> SchoolContext:
-    return await journal.school_context(session, student.school_id, datetime.now(UTC))
+    """The school's calendar with the periods of the student's class (its grade's kind)."""
+    return await journal.school_context(
+        session, student.school_id, datetime.now(UTC), class_id=student.class_id
+    )
 
 
 def period_in(context: SchoolContext, period_id: int) -> PeriodRef | Refusal:

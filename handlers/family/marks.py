@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from aiogram import F, Router
@@ -16,6 +16,7 @@ from handlers.checks import not_found, screen
 from handlers.family.base import PeriodCheck, PeriodViewing
 from handlers.keyboards import BTN_MARKS, Keyboard, period_row
 from handlers.render import (
+    REVIEW,
     day_long,
     day_short,
     esc,
@@ -24,6 +25,8 @@ from handlers.render import (
     mark_text,
     number,
     period_title,
+    review_legend,
+    review_text,
     show,
     weight_text,
 )
@@ -38,12 +41,21 @@ HEAVY = 2
 
 
 def _mark(item: MarkItem) -> str:
+    if item.under_review:
+        return REVIEW
     text = mark_text(item.value)
     if item.weight >= HEAVY:
         text = f"<b>{text}</b>"
     if item.previous is not None:
         text += "✎"
     return text
+
+
+def _review_note(items: Iterable[MarkItem]) -> list[str]:
+    """The legend of 🔍, when a mark on the screen is under review."""
+    if not any(item.under_review for item in items):
+        return []
+    return [review_legend()]
 
 
 def _correction(item: MarkItem) -> str:
@@ -133,6 +145,7 @@ def period_text(student: StudentRef, period: PeriodRef, subjects: Sequence[Subje
             lines.append(f"<b>{esc(subject.subject)}</b>: " + _("no marks yet"))
     lines.append("")
     lines.append(_("Bold: control and other heavy work; ✎: corrected mark."))
+    lines.extend(_review_note(i for subject in subjects for i in subject.marks))
     return "\n".join(lines)
 
 
@@ -198,12 +211,15 @@ def days_text(student: StudentRef, title: str, items: Sequence[MarkItem], empty:
             f"{esc(item.subject)}: {_mark(item)} · {kind_text(item.kind_code, item.kind_name)}"
             f"{_correction(item)}"
         )
-    return "\n".join(lines)
+    note = _review_note(items)
+    return "\n".join([*lines, "", *note] if note else lines)
 
 
 async def today_screen(query: CallbackQuery, *, session: Session, viewing: PeriodViewing) -> None:
     student, today = viewing.student, viewing.context.today
-    items = await journal.marks(session, student, start=today, end=today)
+    items = await journal.marks(
+        session, student, start=today, end=today, profile=viewing.context.profile
+    )
     text = days_text(
         student,
         _("📘 Marks for today, {day}").format(day=day_long(today)),
@@ -221,7 +237,9 @@ async def week_screen(
     weeks_back = max(0, min(callback_data.w, 60))
     monday = context.today - timedelta(days=context.today.weekday(), weeks=weeks_back)
     sunday = monday + timedelta(days=6)
-    items = await journal.marks(session, student, start=monday, end=sunday)
+    items = await journal.marks(
+        session, student, start=monday, end=sunday, profile=context.profile
+    )
     text = days_text(
         student,
         _("📘 Marks for the week {start} – {end}").format(
@@ -267,13 +285,15 @@ def subject_text(
             else ""
         )
         comment = f" — <i>{esc(item.comment)}</i>" if item.comment else ""
+        value = review_text() if item.under_review else f"<b>{mark_text(item.value)}</b>"
         lines.append(
-            f"{day_short(item.day)}: <b>{mark_text(item.value)}</b> · "
+            f"{day_short(item.day)}: {value} · "
             f"{kind_text(item.kind_code, item.kind_name)}{weight}{_correction(item)}{comment}"
         )
     lines.append("")
     lines.extend(forecast_lines(subject.forecast, min_marks=min_marks))
-    return "\n".join(lines)
+    note = _review_note(subject.marks)
+    return "\n".join([*lines, "", *note] if note else lines)
 
 
 async def subject_screen(

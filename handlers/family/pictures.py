@@ -36,7 +36,10 @@ async def chart_button(
         average=_("weighted average"),
         empty=_("No marks in this period yet."),
     )
-    points = [charts.ChartPoint(i.day, i.value, i.weight) for i in subject.marks]
+    # A mark under review (services/forbidden.py) is neither drawn nor averaged.
+    points = [
+        charts.ChartPoint(i.day, i.value, i.weight) for i in subject.marks if not i.under_review
+    ]
     png = await asyncio.to_thread(
         charts.subject_chart,
         points,
@@ -63,11 +66,15 @@ async def report_button(
     await query.answer(_("Preparing the report card…"))
     subjects = await journal.period_subjects(session, student, period, context.profile)
     absences = _absences(await journal.attendance(session, student, period))
-    finals = {row.subject: row.grades for row in await journal.finals(session, student, context)}
+    finals = {row.subject: row for row in await journal.finals(session, student, context)}
     rows = []
     for subject in subjects:
-        marks = " ".join(mark_text(i.value) for i in subject.marks)
-        final = finals.get(subject.subject, {}).get(period.id)
+        # Marks under review (services/forbidden.py) are not on the report card.
+        marks = " ".join(mark_text(i.value) for i in subject.marks if not i.under_review)
+        row = finals.get(subject.subject)
+        final = row.grades.get(period.id) if row is not None else None
+        if row is not None and period.id in row.under_review:
+            final = (_("under review"), None)
         rows.append(
             charts.ReportRow(
                 subject=subject.subject,

@@ -14,7 +14,17 @@ from handlers.callbacks import AttendanceCb, FinalsCb, MarksCb, MarksView
 from handlers.checks import screen
 from handlers.family.base import PeriodCheck, PeriodViewing, StudentCheck, Viewing
 from handlers.keyboards import BTN_ATTENDANCE, BTN_FINALS, Keyboard, period_row
-from handlers.render import day_short, esc, header, mark_text, period_short, period_title, show
+from handlers.render import (
+    day_short,
+    esc,
+    header,
+    mark_text,
+    period_short,
+    period_title,
+    review_legend,
+    review_text,
+    show,
+)
 from services import journal
 from services.access import StudentRef
 from services.db.session import Session
@@ -119,13 +129,18 @@ def finals_text(student: StudentRef, context: SchoolContext, rows: Sequence[Fina
                 continue
             value, before = grade
             text = f"<b>{mark_text(value)}</b>"
-            if before is not None:
+            if period.id in row.under_review:
+                # Against the school's profile (services/forbidden.py): the value is not shown.
+                text = review_text()
+            elif before is not None:
                 text += " " + _("(corrected from {old})").format(old=mark_text(before))
             cells.append(f"{period_short(period)}: {text}")
         lines.append(f"{esc(row.subject)} — " + ", ".join(cells))
     if context.terms:
         lines.append("")
         lines.append(_roman_note(context.terms[0].kind))
+    if any(row.under_review for row in rows):
+        lines.append(review_legend())
     return "\n".join(lines)
 
 

@@ -9,10 +9,17 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from handlers.render import day_short, esc
+from handlers.render import day_short, esc, mark_text
 from handlers.teacher.reminders import CATEGORY_NAMES, reminder_keyboard, reminder_text
-from services.notifications.payloads import ClassWeek, DeputyWeek, Reminder, StaffPayload
+from services.notifications.payloads import (
+    ClassWeek,
+    CorrectionEntry,
+    DeputyWeek,
+    Reminder,
+    StaffPayload,
+)
 from services.notifications.transport import Button, Composed
 from services.reminders import Category
 
@@ -101,16 +108,82 @@ def deputy_caption(payload: DeputyWeek) -> str:
             n=sum(t.marks for t in teachers), overdue=len(payload.overdue)
         ),
     ]
+    against = [g for g in payload.overdue if g.category == Category.FORBIDDEN]
+    if against:
+        # Seed 000 §5.8, seed 001 §4.3.6, seed 004 §5.3: kept from families until put right.
+        lines.append(
+            _("Entries against the school's rules (not shown to families): {n}.").format(
+                n=sum(g.missing or 1 for g in against)
+            )
+        )
+        lines.extend(
+            f"• {esc(g.teacher)}: {esc(g.class_label)}, {esc(g.subject)}, «{esc(g.value)}»"
+            for g in against[:5]
+        )
     behind = [t for t in teachers if t.overdue][:5]
     if behind:
         lines.append(_("Most behind:"))
         lines.extend(f"• {esc(t.name)}: {t.overdue}" for t in behind)
+    lines.extend(_corrections_lines(payload))
     lines.append(_("Per teacher and every overdue entry: in the attached file."))
     return _fit(lines, CAPTION_LIMIT)
 
 
-def deputy_headers() -> dict[str, str]:
+def _mark_or_removed(value: str | None) -> str:
+    return _("removed") if value is None else mark_text(value)
+
+
+def _days_later(days: int) -> str:
+    return ngettext("{n} day after the lesson", "{n} days after the lesson", days).format(n=days)
+
+
+def _corrections_lines(payload: DeputyWeek) -> list[str]:
+    """Seed 003 §8.6: every correction is in the file; the caption counts them and names the
+    ones made later than the regulation allows."""
+    if not payload.corrections:
+        return []
+    late = [c for c in payload.corrections if c.late]
+    lines = [_("Marks corrected or removed: {n}.").format(n=len(payload.corrections))]
+    if late:
+        days = payload.correction_days
+        lines.append(
+            ngettext(
+                "⚠️ Later than {days} day after the lesson: {n}",
+                "⚠️ Later than {days} days after the lesson: {n}",
+                days,
+            ).format(days=days, n=len(late))
+        )
+        lines.extend(_correction_line(c) for c in late[:5])
+    return lines
+
+
+def _correction_line(entry: CorrectionEntry) -> str:
+    return _("• {teacher}, {cls} {subject}, {day}: {was} → {value} ({later})").format(
+        teacher=esc(entry.teacher or "—"),
+        cls=esc(entry.class_label),
+        subject=esc(entry.subject),
+        day=day_short(entry.day),
+        was=mark_text(entry.was or "—"),
+        value=_mark_or_removed(entry.value),
+        later=_days_later(entry.days),
+    )
+
+
+def deputy_headers(correction_days: int = 7) -> dict[str, str]:
     headers = {
+        "sheet_corrections": _("Corrections"),
+        "student": _("Student"),
+        "corrected_on": _("Corrected on"),
+        "author": _("Corrected by"),
+        "was": _("Was"),
+        "now": _("Now"),
+        "reason": _("Reason"),
+        "days": _("Days after the lesson"),
+        "late": ngettext("Later than {n} day", "Later than {n} days", correction_days).format(
+            n=correction_days
+        ),
+        "yes": _("yes"),
+        "removed": _("removed"),
         "sheet_teachers": _("Teachers"),
         "sheet_overdue": _("Overdue"),
         "teacher": _("Teacher"),
@@ -200,11 +273,13 @@ def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
                 _cell(gap.class_label),
                 _cell(gap.subject),
                 gap.day,
-                headers["category:" + gap.category],
+                headers["category:" + gap.category]
+                + (f": {gap.value}" if gap.value is not None else ""),
                 gap.missing or None,
             ]
         )
-    for ws in (sheet, overdue):
+    corrections = _corrections_sheet(book, payload, headers)
+    for ws in (sheet, overdue, corrections):
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
@@ -214,9 +289,48 @@ def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
     for row in overdue.iter_rows(min_row=2, min_col=4, max_col=4):
         for cell in row:
             cell.number_format = "DD.MM.YYYY"
+    for row in corrections.iter_rows(min_row=2, min_col=5, max_col=6):
+        for cell in row:
+            cell.number_format = "DD.MM.YYYY"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _corrections_sheet(book: Any, payload: DeputyWeek, headers: dict[str, str]) -> Any:
+    """Every correction of a mark in the week (seed 003 §8.6), the late ones flagged in red."""
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(headers["sheet_corrections"][:31])
+    sheet.append(
+        [
+            headers[key]
+            for key in (
+                *("author", "class", "subject", "student", "date", "corrected_on"),
+                *("was", "now", "reason", "days", "late"),
+            )
+        ]
+    )
+    for entry in payload.corrections:
+        sheet.append(
+            [
+                _cell(entry.teacher or "—"),
+                _cell(entry.class_label),
+                _cell(entry.subject),
+                _cell(entry.student),
+                entry.day,
+                entry.corrected_on,
+                _cell(mark_text(entry.was or "—")),
+                _cell(headers["removed"] if entry.value is None else mark_text(entry.value)),
+                _cell(entry.reason),
+                entry.days,
+                headers["yes"] if entry.late else None,
+            ]
+        )
+        if entry.late:
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(color="C00000")
+    return sheet
 
 
 def staff_message(payload: StaffPayload) -> Composed:
@@ -227,7 +341,10 @@ def staff_message(payload: StaffPayload) -> Composed:
         return Composed(class_week_text(payload))
     return Composed(
         deputy_caption(payload),
-        document=(deputy_filename(payload), deputy_xlsx(payload, deputy_headers())),
+        document=(
+            deputy_filename(payload),
+            deputy_xlsx(payload, deputy_headers(payload.correction_days)),
+        ),
     )
 
 

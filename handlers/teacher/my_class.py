@@ -99,7 +99,7 @@ class ClassOfButton(Check):
             klass = await access.class_for(session, data["account_id"], button.c)
         except NotFound:
             return Refusal()
-        context = await journal.school_context(session, klass.school_id, _now())
+        context = await journal.school_context(session, klass.school_id, _now(), class_id=klass.id)
         period = period_in(context, button.p)
         if isinstance(period, Refusal):
             return period
@@ -126,7 +126,7 @@ async def my_class_menu(
         await message.answer(_("Which class?"), reply_markup=builder.as_markup())
         return
     klass = await access.class_for(session, account_id, identity.class_teacher_of[0])
-    context = await journal.school_context(session, klass.school_id, _now())
+    context = await journal.school_context(session, klass.school_id, _now(), class_id=klass.id)
     if context.current is None:
         await message.answer(no_periods())
         return

@@ -16,6 +16,7 @@ from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.magic_filter import MagicFilter
 
 from handlers.callbacks import ReminderCb
@@ -35,7 +36,10 @@ CATEGORY_NAMES = {
     Category.HOMEWORK: __("homework assignments"),
     Category.MARKS: __("marks for written work"),
     Category.FINALS: __("final grades"),
+    Category.FORBIDDEN: __("entries against the school's rules"),
 }
+# Told to the teacher until put right, and to the deputy anyway: not snoozed or turned off.
+MUTABLE = tuple(c for c in CATEGORY_NAMES if c is not Category.FORBIDDEN)
 
 
 def _what(gap: MissingEntry) -> str:
@@ -48,6 +52,13 @@ def _what(gap: MissingEntry) -> str:
         return _("no homework")
     if category == Category.MARKS:
         return _("written work: {n} without a mark").format(n=gap.missing)
+    if category == Category.FORBIDDEN:
+        # seed 000 §5.8, seed 001 §4.3.6, seed 004 §5.3: the profile does not allow it.
+        return ngettext(
+            "an entry against the school's rules: {value} ({n} student)",
+            "an entry against the school's rules: {value} ({n} students)",
+            gap.missing,
+        ).format(value=f"«{esc(gap.value)}»", n=gap.missing)
     return _("final grades: {n} missing").format(n=gap.missing)
 
 
@@ -62,12 +73,15 @@ def reminder_text(payload: Reminder) -> str:
     """One message per teacher, grouped by date, class and subject (SPEC §4)."""
     zone = ZoneInfo(payload.zone or DEFAULT_TIMEZONE)
     overdue = payload.run == reminders.Run.MORNING
-    lines = [
-        _("📋 Overdue journal entries:") if overdue else _("⏰ Journal entries due soon:"),
-    ]
+    only_rules = all(g.category == Category.FORBIDDEN for g in payload.gaps)
+    if only_rules:
+        title = _("⚠️ Journal entries against the school's rules:")
+    else:
+        title = _("📋 Overdue journal entries:") if overdue else _("⏰ Journal entries due soon:")
+    lines = [title]
     groups: dict[tuple[Any, ...], list[MissingEntry]] = defaultdict(list)
     for gap in payload.gaps:
-        final = gap.category == Category.FINALS
+        final = gap.period is not None
         key = (final, gap.day, gap.slot, gap.class_label, gap.subject, gap.subgroup)
         groups[key + ((gap.period,) if final else ())].append(gap)
     for key, items in groups.items():
@@ -87,15 +101,25 @@ def reminder_text(payload: Reminder) -> str:
                 + " "
                 + _("(lesson {n})").format(n=slot)
             )
-        due = min(i.due for i in items).astimezone(zone)
-        lines.append(
-            f"\n<b>{head}</b>: "
-            + "; ".join(_what(i) for i in items)
-            + " — "
-            + _("due {when}").format(when=_moment(due))
-        )
+        line = f"\n<b>{head}</b>: " + "; ".join(_what(i) for i in items)
+        # An entry against the rules has no deadline: it is put right.
+        dues = [i.due for i in items if i.category != Category.FORBIDDEN]
+        if dues:
+            due = min(dues).astimezone(zone)
+            line += " — " + _("due {when}").format(when=_moment(due))
+        lines.append(line)
     lines.append("")
-    lines.append(_("The buttons below snooze a kind of reminder until tomorrow or turn it off."))
+    if any(g.category == Category.FORBIDDEN for g in payload.gaps):
+        lines.append(
+            _(
+                "Entries against the school's rules are not shown to families and not counted: "
+                "please correct them in the journal."
+            )
+        )
+    if not only_rules:
+        lines.append(
+            _("The buttons below snooze a kind of reminder until tomorrow or turn it off.")
+        )
     return "\n".join(lines)
 
 
@@ -103,7 +127,7 @@ def reminder_keyboard(payload: Reminder) -> InlineKeyboardMarkup:
     builder = Keyboard()
     seen: list[Category] = []
     for gap in payload.gaps:
-        if gap.category not in seen:
+        if gap.category not in seen and gap.category in MUTABLE:
             seen.append(gap.category)
     for category in seen:
         name = CATEGORY_NAMES[Category(category)]
@@ -126,7 +150,8 @@ async def _settings_screen(
     zone = await reminders.staff_zone(connection, account_id)
     lines = [_("⏰ Reminders of journal entries"), ""]
     builder = Keyboard()
-    for category, name in CATEGORY_NAMES.items():
+    for category in MUTABLE:
+        name = CATEGORY_NAMES[category]
         if category not in muted:
             state = _("on")
             builder.button(
@@ -180,7 +205,7 @@ async def reminder_button(
     session: Session,
     account_id: int,
 ) -> None:
-    if callback_data.c not in {c.value for c in Category} or callback_data.a not in {
+    if callback_data.c not in {c.value for c in MUTABLE} or callback_data.a not in {
         "s",
         "o",
         "n",

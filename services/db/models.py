@@ -199,6 +199,9 @@ class WorkKind(IdMixin, Base):
     # Written work has a marking deadline (seed 000 §5.3, seed 002 §2.11–2.12).
     is_written: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_control: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Control work "в рамках внутреннего мониторинга качества образования": seed 002 §2.11
+    # gives it 3 days, ordinary written and control work a week (§2.12).
+    internal_monitoring: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 # --- people ----------------------------------------------------------------------------
@@ -378,6 +381,9 @@ class Lesson(IdMixin, CreatedMixin, Base):
     # Set when the teacher has marked attendance, so "nobody absent" differs from "not taken".
     attendance_taken_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # No homework is set at this lesson ("в случае, если домашнее задание задается", seed 002
+    # §2.7): its homework is not missing.
+    no_homework: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Homework(IdMixin, CreatedMixin, Base):

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from services.demo import curriculum as cur
 from services.demo.people import Klass, People
 from services.demo.school import Period, School, school_days, slot_times
+from services.journal.school import PeriodRef, class_terms
+from services.profiles import profile_for
 
 
 def _mark_value(rng: random.Random, ability: float) -> str:
@@ -67,13 +69,18 @@ class Journal:
             self.school.holidays,
         )
         zone = ZoneInfo(self.school.zone)
-        terms = [p for p in self.school.periods if p[1] != "year"]
+        # Each class by its grade's periods (seed 004 §5.1–5.2: half-years for grades 10–11).
+        profile = profile_for(self.school.profile)
+        refs = [PeriodRef(*p) for p in self.school.periods]
+        terms_of: dict[int, list[Period]] = {}
         accum: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
         rooms = {
             klass.id: str(100 + (i % 40) + 100 * (i // 40 + 1))
             for i, klass in enumerate(self.people.classes)
         }
         for klass in self.people.classes:
+            chosen = {t.id for t in class_terms(profile, klass.grade, refs)}
+            terms = terms_of[klass.id] = [p for p in self.school.periods if p[0] in chosen]
             grid = self.timetable(klass)
             slots = slot_times(klass.shift)
             last_lesson: dict[tuple[str, int | None], tuple[int, date, int]] = {}
@@ -188,7 +195,7 @@ class Journal:
                             zone,
                         )
             yield f"{klass.grade}{klass.letter}"
-        self._finals(terms, accum)
+        self._finals(terms_of, accum)
 
     def _illness_days(self, klass: Klass, days: list[date]) -> dict[int, set[date]]:
         rng = self.rng
@@ -331,10 +338,10 @@ class Journal:
 
     def _finals(
         self,
-        terms: list[Period],
+        terms_of: dict[int, list[Period]],
         accum: dict[tuple[int, int, int], list[float]],
     ) -> None:
-        ended = {p[0]: p for p in terms if p[4] < self.today}
+        ended = {p[0]: p for terms in terms_of.values() for p in terms if p[4] < self.today}
         pass_fail = {self.school.subjects[s] for s in cur.PASS_FAIL_SUBJECTS}
         class_of = {s: info[2] for s, info in self.people.student_info.items()}
         for period_id, period in ended.items():
@@ -342,7 +349,7 @@ class Journal:
                 UTC
             )
             for klass in self.people.classes:
-                if klass.grade == 1:
+                if klass.grade == 1 or period not in terms_of.get(klass.id, ()):
                     continue
                 for subject, hours in cur.CURRICULUM:
                     if not hours.get(klass.grade):

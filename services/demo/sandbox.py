@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services import linking
 from services.db.session import create_sessionmaker
+from services.journal.school import PeriodRef, class_terms
 from services.linking import PersonId, PersonKind
+from services.profiles import profile_for
 
 
 class Role(enum.StrEnum):
@@ -162,9 +164,7 @@ async def next_school_day(engine: AsyncEngine, school_id: int, day: date) -> dat
 async def link_code(engine: AsyncEngine, person: PersonId, secret: bytes) -> str:
     """A fresh one-time code for the person (any earlier unused one is cancelled)."""
     async with create_sessionmaker(engine)() as session:
-        [issued] = await linking.issue_for_person(
-            session, person=person, secret=secret, now=datetime.now(UTC)
-        )
+        [issued] = await linking.issue(session, person, secret=secret, now=datetime.now(UTC))
         await session.commit()
     return issued.code
 
@@ -295,6 +295,7 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
     marks and no final grade yet: one statement, as a period's end is entered (one message
     per child follows)."""
     async with engine.begin() as connection:
+        period = await _class_term(connection, student_id, today)
         result = await connection.execute(
             text(
                 """
@@ -306,9 +307,7 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
                                   / sum(coalesce(mk.weight, wk.weight, 1)) + 0.5) AS int),
                        min(l.teacher_id)
                 FROM students s
-                JOIN academic_years y ON y.school_id = s.school_id
-                JOIN periods p ON p.academic_year_id = y.id AND p.kind <> 'year'
-                              AND :today BETWEEN p.starts_on AND p.ends_on
+                JOIN periods p ON p.id = :period
                 JOIN lessons l ON l.class_id = s.class_id
                               AND l.date BETWEEN p.starts_on AND p.ends_on
                 JOIN current_marks mk ON mk.lesson_id = l.id AND mk.student_id = s.id
@@ -320,10 +319,36 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
                 GROUP BY l.subject_id, p.id
                 """
             ),
-            {"s": student_id, "today": today},
+            {"s": student_id, "period": period},
         )
         name = await _student_name(connection, student_id)
     return Event(name, "", str(result.rowcount))
+
+
+async def _class_term(connection: AsyncConnection, student_id: int, today: date) -> int | None:
+    """The term holding `today` among those the student's class follows (seed 004 §5.1–5.2:
+    a quarter in grade 7, a half-year in grade 10)."""
+    rows = (
+        await connection.execute(
+            text(
+                """
+                SELECT sc.profile, sc.overrides, c.grade,
+                       p.id, p.kind, p.number, p.starts_on, p.ends_on
+                FROM students s
+                JOIN schools sc ON sc.id = s.school_id
+                JOIN classes c ON c.id = s.class_id
+                JOIN periods p ON p.academic_year_id = c.academic_year_id
+                WHERE s.id = :s
+                """
+            ),
+            {"s": student_id},
+        )
+    ).all()
+    if not rows:
+        return None
+    profile = profile_for(rows[0].profile, rows[0].overrides)
+    terms = class_terms(profile, rows[0].grade, [PeriodRef(*row[3:]) for row in rows])
+    return next((t.id for t in terms if t.holds(today)), None)
 
 
 async def release_now(engine: AsyncEngine, user_ids: list[int]) -> None:

@@ -43,6 +43,13 @@ def _trimesters(y: int) -> list[tuple[str, int, date, date]]:
     ]
 
 
+def _half_years(y: int) -> list[tuple[str, int, date, date]]:
+    return [
+        ("half_year", 1, date(y, 9, 1), date(y, 12, 28)),
+        ("half_year", 2, date(y + 1, 1, 12), date(y + 1, 5, 26)),
+    ]
+
+
 def _holidays(y: int) -> list[Holiday]:
     return [
         ("Осенние каникулы", date(y, 10, 25), date(y, 11, 2)),
@@ -145,6 +152,9 @@ def _build_structure(school: School) -> None:
         ),
     )
     terms = _trimesters(first.year) if school.profile == "seed001" else _quarters(first.year)
+    if school.profile == "seed004":
+        # Quarters, and half-years for the senior grades (seed 004 §5.1–5.2).
+        terms += _half_years(first.year)
     for kind, number_, starts, ends in [*terms, ("year", 1, first, last)]:
         period_id = school.ids.take("periods")
         school.periods.append((period_id, kind, number_, starts, ends))

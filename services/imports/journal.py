@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
 from services.imports import journal_format as f
 from services.imports.layout import Sheet
+from services.imports.reading import format_tables, parse_rows, unique
 from services.imports.tabular import (
     BadRow,
     Cells,
@@ -28,7 +29,6 @@ from services.imports.tabular import (
     choice,
     date_cell,
     external_id,
-    first_seen,
     header_key,
     int_in,
     optional,
@@ -48,7 +48,6 @@ from services.ingest.records import (
 )
 
 Kind = m.ExternalKind
-R = TypeVar("R")
 
 _CODE = optional(external_id)
 _KIND_OF_SHEET = {
@@ -130,6 +129,7 @@ def _lesson(c: Cells) -> LessonRecord:
         topic=c.get(f.TOPIC, optional(text(2000))),
         room=c.get(f.ROOM, optional(text(32))),
         work_kind=c.get(f.WORK_KIND, optional(text(32))),
+        no_homework=c.get(f.NO_HOMEWORK, optional(choice(f.YES_NO))) or False,
     )
     if not c.row.text(f.CLASS_CODE) and not c.row.text(f.SUBGROUP_CODE):
         c.fail(f.CLASS_CODE, "a class code, or a subgroup code for a subgroup's lesson")
@@ -197,50 +197,13 @@ _BUILDERS: dict[str, Callable[[Cells], Any]] = {
 }
 
 
-def _sheet_of(table: Table, problems: Problems) -> Sheet | None:
-    """The format's sheet a table is: by its name, or for a CSV by its headers."""
-    by_name = {header_key(s.name): s for s in f.SHEETS}
-    if (sheet := by_name.get(header_key(table.sheet))) is not None:
-        return sheet
-    if table.file.lower().endswith((".csv", ".txt")):
-        have = {header_key(h) for h in table.headers}
-        for candidate in f.SHEETS:
-            if {header_key(h) for h in _REQUIRED[candidate.kind]} <= have:
-                return candidate
-        expected = "the headers of one sheet: " + "; ".join(s.name for s in f.SHEETS)
-    else:
-        expected = "a sheet named " + ", ".join(f"«{s.name}»" for s in f.SHEETS)
-    problems.add(BadRow(table.file, table.sheet, table.header_row, "", table.sheet, expected))
-    return None
+def _guess(have: set[str]) -> Sheet | None:
+    """A CSV is the first sheet whose required columns it has."""
+    return next((s for s in f.SHEETS if {header_key(h) for h in _REQUIRED[s.kind]} <= have), None)
 
 
-def _canonical(table: Table, sheet: Sheet) -> Table:
-    """Rows keyed by the format's own headers, whatever case or spacing the file used."""
-    own = {header_key(h): h for h in sheet.headers}
-    rows = tuple(
-        Row(
-            table.file,
-            sheet.name,
-            r.number,
-            {own.get(header_key(k), k): v for k, v in r.cells.items()},
-        )
-        for r in table.rows
-    )
-    return Table(table.file, sheet.name, sheet.headers, rows, table.header_row)
-
-
-def _parse(table: Table, build: Callable[[Cells], R], problems: Problems) -> list[tuple[R, Row]]:
-    """The sheet's good rows as records; a code used twice in the sheet is a bad row."""
-    parsed: list[tuple[R, Row]] = []
-    for row in table.rows:
-        record = problems.record(row, build)
-        if record is not None:
-            parsed.append((record, row))
-    codes = ((str(getattr(r, "external_id", "")), row) for r, row in parsed)
-    repeated = list(first_seen(codes, f.CODE))
-    problems.extend(repeated)
-    again = {b.row for b in repeated}
-    return [(r, row) for r, row in parsed if row.number not in again]
+def _code(record: Any) -> str:
+    return str(getattr(record, "external_id", ""))
 
 
 def check_journal(tables: Iterable[Table]) -> CheckedJournal:
@@ -248,17 +211,11 @@ def check_journal(tables: Iterable[Table]) -> CheckedJournal:
     problems = Problems()
     parsed: dict[str, list[tuple[Any, Row]]] = {}
     rows = 0
-    for table in tables:
-        sheet = _sheet_of(table, problems)
-        if sheet is None:
-            continue
-        named = table.as_sheet(sheet.name)
-        missing = named.missing(_REQUIRED[sheet.kind])
-        if missing:
-            problems.extend(missing)
-            continue
-        rows += len(named.rows)
-        read = _parse(_canonical(named, sheet), _BUILDERS[sheet.kind], problems)
+    for sheet, table in format_tables(
+        tables, f.SHEETS, problems, required=_REQUIRED, guess=_guess
+    ):
+        rows += len(table.rows)
+        read = unique(parse_rows(table, _BUILDERS[sheet.kind], problems), _code, f.CODE, problems)
         parsed.setdefault(sheet.kind, []).extend(read)
 
     def records(kind: str) -> tuple[Any, ...]:

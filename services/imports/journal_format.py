@@ -17,6 +17,7 @@ DATE, SLOT, STARTS, ENDS = "Дата", "Номер урока", "Начало", 
 CLASS_CODE, SUBGROUP_CODE, SUBJECT = "Код класса", "Код подгруппы", "Предмет"
 TEACHER_CODE, SUBSTITUTE_CODE = "Код учителя", "Код замещающего учителя"
 TOPIC, ROOM, WORK_KIND = "Тема", "Кабинет", "Вид работы"
+NO_HOMEWORK = "ДЗ не задается"
 LESSON_CODE, DUE, TASK = "Код урока", "Срок сдачи", "Задание"
 STUDENT_CODE, MARK, WEIGHT, COMMENT = "Код ученика", "Отметка", "Вес", "Комментарий"
 REASON = "Причина исправления"
@@ -58,6 +59,15 @@ def _code(example: str) -> Column:
     return Column(CODE, example, note="код в программе журнала", width=12)
 
 
+# Columns several sheets share, alike in each.
+_STUDENT = Column(STUDENT_CODE, "У-1", width=12)
+_LESSON = Column(LESSON_CODE, "Л-1", width=12)
+_TEACHER = Column(TEACHER_CODE, "С-1", width=12)
+_SUBJECT = Column(SUBJECT, "Математика", width=22)
+_MARK = Column(MARK, "5", choices=_MARK_CHOICES, width=9)
+_REASON = Column(REASON, "", note="при изменении отметки; пусто: «import»", width=24)
+
+
 # The example rows import as they stand against the roster template's example rows.
 LESSONS = Sheet(
     "lessons",
@@ -70,12 +80,13 @@ LESSONS = Sheet(
         Column(ENDS, "10:10", width=9),
         Column(CLASS_CODE, "К-5Б", width=12),
         Column(SUBGROUP_CODE, "", note="пусто: весь класс", width=14),
-        Column(SUBJECT, "Математика", width=22),
-        Column(TEACHER_CODE, "С-1", width=12),
+        _SUBJECT,
+        _TEACHER,
         Column(SUBSTITUTE_CODE, "", note="при замещении", width=14),
         Column(TOPIC, "Натуральные числа", width=30),
         Column(ROOM, "214", width=9),
         Column(WORK_KIND, "", note="код вида работы школы (контрольная и т. п.)", width=12),
+        Column(NO_HOMEWORK, "нет", note="да: ДЗ на уроке не задается", width=12),
     ),
 )
 HOMEWORK = Sheet(
@@ -83,10 +94,10 @@ HOMEWORK = Sheet(
     "Домашние задания",
     (
         _code("ДЗ-1"),
-        Column(LESSON_CODE, "Л-1", width=12),
+        _LESSON,
         Column(DUE, date(2026, 9, 3), width=12),
         Column(TASK, "№ 12, 14", width=40),
-        Column(TEACHER_CODE, "С-1", width=12),
+        _TEACHER,
     ),
 )
 MARKS_SHEET = Sheet(
@@ -94,14 +105,14 @@ MARKS_SHEET = Sheet(
     "Отметки",
     (
         _code("О-1"),
-        Column(STUDENT_CODE, "У-1", width=12),
-        Column(LESSON_CODE, "Л-1", width=12),
-        Column(MARK, "5", choices=_MARK_CHOICES, width=9),
+        _STUDENT,
+        _LESSON,
+        _MARK,
         Column(WORK_KIND, "", note="код вида работы; пусто: без вида", width=12),
         Column(WEIGHT, "", note="пусто: вес вида работы", width=7),
         Column(COMMENT, "", width=24),
-        Column(REASON, "", note="при изменении отметки; пусто: «import»", width=24),
-        Column(TEACHER_CODE, "С-1", width=12),
+        _REASON,
+        _TEACHER,
     ),
 )
 ATTENDANCE = Sheet(
@@ -109,13 +120,13 @@ ATTENDANCE = Sheet(
     "Посещаемость",
     (
         _code("П-1"),
-        Column(STUDENT_CODE, "У-1", width=12),
-        Column(LESSON_CODE, "Л-1", width=12),
+        _STUDENT,
+        _LESSON,
         Column(PRESENCE, "опоздал", choices=("отсутствовал", "опоздал", "присутствовал")),
         Column(MINUTES_LATE, 5, width=9),
         Column(ABSENCE_REASON, "", choices=tuple(ABSENCE_REASONS), width=20),
         Column(VALID, "нет", choices=tuple(YES_NO), width=12),
-        Column(TEACHER_CODE, "С-1", width=12),
+        _TEACHER,
     ),
 )
 FINAL_GRADES = Sheet(
@@ -123,13 +134,13 @@ FINAL_GRADES = Sheet(
     "Итоговые отметки",
     (
         _code("И-1"),
-        Column(STUDENT_CODE, "У-1", width=12),
-        Column(SUBJECT, "Математика", width=22),
+        _STUDENT,
+        _SUBJECT,
         Column(PERIOD, "четверть", choices=tuple(PERIODS), width=12),
         Column(PERIOD_NUMBER, 1, width=9),
-        Column(MARK, "5", choices=_MARK_CHOICES, width=9),
-        Column(REASON, "", note="при изменении отметки; пусто: «import»", width=24),
-        Column(TEACHER_CODE, "С-1", width=12),
+        _MARK,
+        _REASON,
+        _TEACHER,
     ),
 )
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import models as m
 from services.imports import roster_format as f
 from services.imports.layout import Sheet
+from services.imports.reading import format_tables, parse_rows, unique
 from services.imports.tabular import (
     BadRow,
     Cells,
@@ -29,7 +30,6 @@ from services.imports.tabular import (
     choice,
     date_cell,
     external_id,
-    first_seen,
     header_key,
     int_in,
     optional,
@@ -70,52 +70,22 @@ _SEX = optional(choice(f.SEX))
 _CODE = optional(external_id)
 
 
-def _sheet_of(table: Table, problems: Problems) -> Sheet | None:
-    """The format's sheet a table is: by its name, or for a CSV by its headers."""
-    by_name = {header_key(s.name): s for s in f.SHEETS}
-    if (sheet := by_name.get(header_key(table.sheet))) is not None:
-        return sheet
-    if table.file.lower().endswith((".csv", ".txt")):
-        have = {header_key(h) for h in table.headers}
-        best = max(f.SHEETS, key=lambda s: len(have & {header_key(h) for h in s.headers}))
-        if len(have & {header_key(h) for h in best.headers}) >= 2:
-            return best
-        expected = "the headers of one kind: " + "; ".join(s.name for s in f.SHEETS)
-    else:
-        expected = "a sheet named " + ", ".join(f"«{s.name}»" for s in f.SHEETS)
-    problems.add(BadRow(table.file, table.sheet, table.header_row, "", table.sheet, expected))
-    return None
-
-
-def _canonical(table: Table, sheet: Sheet) -> Table:
-    """Rows keyed by the format's own headers, whatever case or spacing the file used."""
-    own = {header_key(h): h for h in sheet.headers}
-    rows = tuple(
-        Row(
-            table.file,
-            sheet.name,
-            r.number,
-            {own.get(header_key(k), k): v for k, v in r.cells.items()},
-        )
-        for r in table.rows
-    )
-    return Table(table.file, sheet.name, sheet.headers, rows, table.header_row)
+def _guess(have: set[str]) -> Sheet | None:
+    """A CSV is the sheet sharing the most headers with it, two at least."""
+    best = max(f.SHEETS, key=lambda s: len(have & {header_key(h) for h in s.headers}))
+    return best if len(have & {header_key(h) for h in best.headers}) >= 2 else None
 
 
 def sort_tables(tables: Iterable[Table], problems: Problems) -> dict[str, Table]:
     """The file's tables by the kind of sheet, headers checked; a sheet missing a column is
     not read further (every row of it would be wrong)."""
-    found: dict[str, Table] = {}
-    for table in tables:
-        sheet = _sheet_of(table, problems)
-        if sheet is None:
-            continue
-        named = table.as_sheet(sheet.name)
-        missing = named.missing(sheet.headers)
-        if missing:
-            problems.extend(missing)
-            continue
-        found[sheet.kind] = _canonical(named, sheet)
+    required = {s.kind: s.headers for s in f.SHEETS}
+    found = {
+        sheet.kind: table
+        for sheet, table in format_tables(
+            tables, f.SHEETS, problems, required=required, guess=_guess
+        )
+    }
     for kind, main in f.NEEDS.items():
         if kind in found and main.kind not in found:
             table = found.pop(kind)
@@ -130,29 +100,6 @@ def sort_tables(tables: Iterable[Table], problems: Problems) -> dict[str, Table]
                 )
             )
     return found
-
-
-def _parse(
-    table: Table | None, problems: Problems, build: Callable[[Cells], R]
-) -> list[tuple[R, Row]]:
-    if table is None:
-        return []
-    parsed = []
-    for row in table.rows:
-        record = problems.record(row, build)
-        if record is not None:
-            parsed.append((record, row))
-    return parsed
-
-
-def _unique(
-    parsed: list[tuple[R, Row]], key: Callable[[R], str], column: str, problems: Problems
-) -> list[tuple[R, Row]]:
-    """Rows whose key the file used before are wrong: the first one stays."""
-    bad = list(first_seen(((key(r), row) for r, row in parsed), column))
-    problems.extend(bad)
-    numbers = {b.row for b in bad}
-    return [(r, row) for r, row in parsed if row.number not in numbers]
 
 
 class _Refs:
@@ -225,13 +172,20 @@ def _member(c: Cells) -> tuple[str, str]:
     return c.get(f.SUBGROUP_CODE, external_id), c.get(f.STUDENT_CODE, external_id)
 
 
-def _student(c: Cells) -> StudentRecord:
-    return StudentRecord(
+def _person(c: Cells) -> tuple[str, str, str, str | None, str | None]:
+    """The cells every person's sheet has, in PersonRecord's order."""
+    return (
         c.get(f.CODE, external_id),
         c.get(f.LAST, _NAME),
         c.get(f.FIRST, _NAME),
         c.get(f.MIDDLE, _OPTIONAL_NAME),
         c.get(f.SEX_COLUMN, _SEX),
+    )
+
+
+def _student(c: Cells) -> StudentRecord:
+    return StudentRecord(
+        *_person(c),
         c.get(f.BIRTH, optional(date_cell)),
         c.get(f.CLASS_CODE, external_id),
         c.get(f.PHONE, optional(phone)),
@@ -241,14 +195,7 @@ def _student(c: Cells) -> StudentRecord:
 
 
 def _guardian(c: Cells) -> GuardianRecord:
-    return GuardianRecord(
-        c.get(f.CODE, external_id),
-        c.get(f.LAST, _NAME),
-        c.get(f.FIRST, _NAME),
-        c.get(f.MIDDLE, _OPTIONAL_NAME),
-        c.get(f.SEX_COLUMN, _SEX),
-        c.get(f.PHONES, phones),
-    )
+    return GuardianRecord(*_person(c), c.get(f.PHONES, phones))
 
 
 def _child(c: Cells) -> tuple[str, Ward]:
@@ -261,11 +208,7 @@ def _staff(c: Cells) -> StaffRecord:
         role: c.get(header, optional(choice(f.YES_NO))) for header, role in f.ROLE_COLUMNS.items()
     }
     return StaffRecord(
-        c.get(f.CODE, external_id),
-        c.get(f.LAST, _NAME),
-        c.get(f.FIRST, _NAME),
-        c.get(f.MIDDLE, _OPTIONAL_NAME),
-        c.get(f.SEX_COLUMN, _SEX),
+        *_person(c),
         c.get(f.PHONE, optional(phone)),
         tuple(role for role, yes in held.items() if yes),
     )
@@ -321,8 +264,8 @@ def check_roster(tables: Iterable[Table], before: Mapping[Kind, set[str]]) -> Ch
         kind: str, build: Callable[[Cells], R], key: Callable[[R], str]
     ) -> list[tuple[R, Row]]:
         column = {"members": f.STUDENT_CODE, "children": f.STUDENT_CODE, "teaching": f.SUBJECT}
-        parsed = _parse(found.get(kind), problems, build)
-        return _unique(parsed, key, column.get(kind, f.CODE), problems)
+        parsed = parse_rows(found.get(kind), build, problems)
+        return unique(parsed, key, column.get(kind, f.CODE), problems)
 
     def owned(
         parsed: list[tuple[R, Row]], column: str, sheet: Sheet, owners: Parsed
@@ -332,7 +275,7 @@ def check_roster(tables: Iterable[Table], before: Mapping[Kind, set[str]]) -> Ch
     staff = parse("staff", _staff, _id)
     refs.add(Kind.STAFF, staff)
     classes = parse("classes", _class, _id)
-    classes = _unique(classes, lambda r: f"{r.grade}{r.letter}", f.LETTER, problems)
+    classes = unique(classes, lambda r: f"{r.grade}{r.letter}", f.LETTER, problems)
     classes = refs.check(classes, [(f.CLASS_TEACHER, Kind.STAFF, lambda r: r.class_teacher)])
     refs.add(Kind.CLASS, classes)
     students = parse("students", _student, _id)

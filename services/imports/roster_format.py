@@ -49,6 +49,12 @@ def _code(example: str, note: str = "код в программе журнала
     return Column(CODE, example, note=note, width=12)
 
 
+# Columns several sheets share, alike in each.
+_CLASS = Column(CLASS_CODE, "К-5Б", width=12)
+_SUBJECT = Column(SUBJECT, "Английский язык", width=22)
+_STUDENT = Column(STUDENT_CODE, "У-1", width=14)
+
+
 def _person(last: str, first: str, middle: str, sex: str) -> tuple[Column, ...]:
     return (
         Column(LAST, last, width=18),
@@ -75,15 +81,15 @@ SUBGROUPS = Sheet(
     "Подгруппы",
     (
         _code("П-5Б-АНГЛ1"),
-        Column(CLASS_CODE, "К-5Б", width=12),
+        _CLASS,
         Column(NAME, "1 группа", width=16),
-        Column(SUBJECT, "Английский язык", width=22),
+        _SUBJECT,
     ),
 )
 MEMBERS = Sheet(
     "members",
     "Состав подгрупп",
-    (Column(SUBGROUP_CODE, "П-5Б-АНГЛ1", width=16), Column(STUDENT_CODE, "У-1", width=14)),
+    (Column(SUBGROUP_CODE, "П-5Б-АНГЛ1", width=16), _STUDENT),
 )
 STUDENTS = Sheet(
     "students",
@@ -92,7 +98,7 @@ STUDENTS = Sheet(
         _code("У-1"),
         *_person("Иванов", "Михаил", "Петрович", "м"),
         Column(BIRTH, date(2014, 5, 14), width=14),
-        Column(CLASS_CODE, "К-5Б", width=12),
+        _CLASS,
         Column(PHONE, "", width=18),
         Column(CONSENT, "да", choices=_YES_NO, width=14),
         Column(CONSENT_ON, date(2024, 9, 1), width=14),
@@ -112,7 +118,7 @@ CHILDREN = Sheet(
     "Дети представителей",
     (
         Column(GUARDIAN_CODE, "Р-1", width=18),
-        Column(STUDENT_CODE, "У-1", width=14),
+        _STUDENT,
         Column(RELATION, "мать", choices=tuple(RELATIONS), width=22),
     ),
 )
@@ -134,8 +140,8 @@ TEACHING = Sheet(
     "Нагрузка",
     (
         Column(STAFF_CODE, "С-1", width=16),
-        Column(SUBJECT, "Английский язык", width=22),
-        Column(CLASS_CODE, "К-5Б", width=12),
+        _SUBJECT,
+        _CLASS,
         Column(SUBGROUP_CODE, "П-5Б-АНГЛ1", note="пусто: весь класс", width=16),
     ),
 )

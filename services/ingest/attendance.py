@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
 from services.ingest import external, lookups
-from services.ingest.lessons import Refs, resolve_refs, unique
-from services.ingest.records import AttendanceRecord, Progress, Rejections, told
-from services.ingest.tally import Outcome, Tally
+from services.ingest.batch import LESSON, PUPIL_REFS, STUDENT, TEACHER, Load, Refs
+from services.ingest.records import AttendanceRecord
+from services.ingest.tally import Outcome
 
 Kind = m.ExternalKind
 _FIELDS = ("kind", "reason", "is_valid", "minutes_late")
@@ -45,44 +45,24 @@ async def _current(session: AsyncSession, pairs: set[Pair]) -> dict[Pair, dict[s
 def _problem(r: AttendanceRecord, refs: Refs) -> tuple[str, object, str] | None:
     """The first thing wrong with an attendance record: (field, value, what was expected)."""
     if refs.of(Kind.STUDENT, r.student_ref) is None:
-        return "student_ref", r.student_ref, "a student of the school's roster"
+        return "student_ref", r.student_ref, STUDENT
     if refs.of(Kind.LESSON, r.lesson_ref) is None:
-        return "lesson_ref", r.lesson_ref, "a lesson of the journal"
+        return "lesson_ref", r.lesson_ref, LESSON
     if r.minutes_late is not None and r.kind is not m.AttendanceKind.LATE:
         return "minutes_late", r.minutes_late, "no minutes unless the pupil was late"
     if r.minutes_late is not None and not 1 <= r.minutes_late <= 600:
         return "minutes_late", r.minutes_late, "minutes from 1 to 600"
     if r.author_ref is not None and refs.of(Kind.STAFF, r.author_ref) is None:
-        return "author_ref", r.author_ref, "a teacher of the school's roster"
+        return "author_ref", r.author_ref, TEACHER
     return None
 
 
-async def upsert_attendance(
-    session: AsyncSession,
-    school_id: int,
-    records: Sequence[AttendanceRecord],
-    *,
-    tally: Tally,
-    rejected: Rejections,
-    progress: Progress | None = None,
-) -> None:
+async def upsert_attendance(load: Load, records: Sequence[AttendanceRecord]) -> None:
     """Absences and lateness by the program's ids; a record without a kind clears the row.
     Refused records go to `rejected`. The caller's transaction; no access rule (the school's
     own program or its administrator)."""
-    seen: set[str] = set()
-    for start, chunk in lookups.chunks(records):
-        told(progress, Kind.ATTENDANCE, start, len(records))
-        batch = unique(chunk, Kind.ATTENDANCE, rejected, seen, start)
-        refs = await resolve_refs(
-            session,
-            school_id,
-            {
-                Kind.STUDENT: {r.student_ref for _, r in batch},
-                Kind.LESSON: {r.lesson_ref for _, r in batch},
-                Kind.STAFF: {r.author_ref for _, r in batch if r.author_ref},
-                Kind.ATTENDANCE: {r.external_id for _, r in batch},
-            },
-        )
+    for batch in load.batches(Kind.ATTENDANCE, records):
+        refs = await load.refs(batch, {**PUPIL_REFS, Kind.ATTENDANCE: ("external_id",)})
         wanted: dict[Pair, tuple[AttendanceRecord, dict[str, Any]]] = {}
         for index, r in batch:
             problem = _problem(r, refs)
@@ -93,15 +73,15 @@ async def upsert_attendance(
             if problem is None and pair in wanted:
                 problem = ("lesson_ref", r.lesson_ref, "one record per pupil and lesson")
             if problem is not None:
-                rejected.add(Kind.ATTENDANCE, index, *problem)
+                load.rejected.add(Kind.ATTENDANCE, index, *problem)
                 continue
             wanted[pair] = (r, _row(r, refs))
-        current = await _current(session, set(wanted))
-        kept = await _write(session, school_id, wanted, current, tally)
+        current = await _current(load.session, set(wanted))
+        kept = await _write(load, wanted, current)
         # An absence another program wrote gets the program's id too; re-sent ids stay put.
         known = refs.ids[Kind.ATTENDANCE]
         moved = {ext: local for ext, local in kept.items() if known.get(ext) != local}
-        await external.remember(session, school_id, Kind.ATTENDANCE, moved)
+        await external.remember(load.session, load.school_id, Kind.ATTENDANCE, moved)
 
 
 def _row(r: AttendanceRecord, refs: Refs) -> dict[str, Any]:
@@ -117,13 +97,12 @@ def _row(r: AttendanceRecord, refs: Refs) -> dict[str, Any]:
 
 
 async def _write(
-    session: AsyncSession,
-    school_id: int,
+    load: Load,
     wanted: dict[Pair, tuple[AttendanceRecord, dict[str, Any]]],
     current: dict[Pair, dict[str, Any]],
-    tally: Tally,
 ) -> dict[str, int]:
     """Insert, update and delete; returns the program's ids of the rows that remain."""
+    session, tally = load.session, load.tally
     fresh: dict[str, dict[str, Any]] = {}
     changed: list[dict[str, Any]] = []
     cleared: dict[str, int] = {}
@@ -154,7 +133,7 @@ async def _write(
         await session.execute(
             delete(m.Attendance).where(m.Attendance.id.in_(sorted(cleared.values())))
         )
-        await lookups.forget(session, school_id, Kind.ATTENDANCE, cleared)
+        await lookups.forget(session, load.school_id, Kind.ATTENDANCE, cleared)
     if fresh:
         created = await session.execute(
             insert(m.Attendance).returning(m.Attendance.id, sort_by_parameter_order=True),

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import models as m
 from services.ingest import lookups
 from services.ingest.attendance import upsert_attendance
+from services.ingest.batch import Load
 from services.ingest.lessons import upsert_homework, upsert_lessons
 from services.ingest.records import (
     AttendanceRecord,
@@ -45,9 +46,11 @@ __all__ = [
     "HomeworkRecord",
     "Journal",
     "LessonRecord",
+    "Load",
     "MarkRecord",
     "Rejected",
     "Rejections",
+    "Upsert",
     "apply_journal",
     "is_first_load",
     "upsert_attendance",
@@ -58,8 +61,8 @@ __all__ = [
 ]
 
 Kind = m.ExternalKind
-# Every upsert_* function: (session, school id, records, *, tally, rejected, progress).
-Upsert = Callable[..., Awaitable[None]]
+# Every upsert_* function: (load, records).
+Upsert = Callable[[Load, Sequence[Any]], Awaitable[None]]
 JOURNAL_KINDS = (Kind.LESSON, Kind.HOMEWORK, Kind.MARK, Kind.ATTENDANCE, Kind.FINAL_GRADE)
 
 
@@ -103,8 +106,7 @@ async def apply_journal(
     school's own program or its administrator."""
     if backfill is None:
         backfill = await is_first_load(session, school_id)
-    tally = Tally()
-    rejected = Rejections()
+    load = Load(session, school_id, progress=progress)
     previous = await session.scalar(text("SELECT current_setting('journal.capture', true)"))
     if backfill:
         await session.execute(text("SET LOCAL journal.capture = 'off'"))
@@ -118,9 +120,7 @@ async def apply_journal(
         )
         for kind, upsert, records in steps:
             if records:
-                await upsert(
-                    session, school_id, records, tally=tally, rejected=rejected, progress=progress
-                )
+                await upsert(load, records)
                 told(progress, kind, len(records), len(records))
     finally:
         if backfill:
@@ -130,8 +130,8 @@ async def apply_journal(
                 {"value": previous or ""},
             )
     if count_left:
-        await _count_left(session, school_id, journal, tally)
-    return Applied(tally, tuple(rejected.items), backfill)
+        await _count_left(session, school_id, journal, load.tally)
+    return Applied(load.tally, tuple(load.rejected.items), backfill)
 
 
 async def _count_left(

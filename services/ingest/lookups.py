@@ -3,16 +3,17 @@ the current revision of a mark or final grade, the ids a school's program no lon
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Row, Select, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 # Rows per round trip: well under asyncpg's 32,767 parameters for the widest row.
 CHUNK = 1000
@@ -24,35 +25,40 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[tuple[int, Sequenc
         yield start, items[start : start + size]
 
 
+async def _rows(
+    session: AsyncSession,
+    keys: Iterable[Any],
+    query: Callable[[list[Any]], Select[*Ts]],
+) -> Sequence[Row[*Ts]]:
+    """`query` for the distinct keys, in order; no round trip when there are none."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    return (await session.execute(query(wanted))).all()
+
+
 async def subjects(session: AsyncSession, school_id: int, names: Iterable[str]) -> dict[str, int]:
     """The school's subjects by name; a name the school lacks is added (lessons bring them)."""
     wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    await session.execute(
-        insert(m.Subject)
-        .values([{"school_id": school_id, "name": name} for name in wanted])
-        .on_conflict_do_nothing(index_elements=["school_id", "name"])
-    )
-    rows = await session.execute(
-        select(m.Subject.name, m.Subject.id).where(
-            m.Subject.school_id == school_id, m.Subject.name.in_(wanted)
+    if wanted:
+        await session.execute(
+            insert(m.Subject)
+            .values([{"school_id": school_id, "name": name} for name in wanted])
+            .on_conflict_do_nothing(index_elements=["school_id", "name"])
         )
-    )
-    return {name: subject_id for name, subject_id in rows}
+    return await existing_subjects(session, school_id, wanted)
 
 
 async def existing_subjects(
     session: AsyncSession, school_id: int, names: Iterable[str]
 ) -> dict[str, int]:
     """The school's subjects by name, without adding any."""
-    wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(m.Subject.name, m.Subject.id).where(
+    rows = await _rows(
+        session,
+        names,
+        lambda wanted: select(m.Subject.name, m.Subject.id).where(
             m.Subject.school_id == school_id, m.Subject.name.in_(wanted)
-        )
+        ),
     )
     return {name: subject_id for name, subject_id in rows}
 
@@ -67,24 +73,24 @@ async def work_kinds(session: AsyncSession, school_id: int) -> dict[str, int]:
 
 async def subgroup_classes(session: AsyncSession, subgroup_ids: Iterable[int]) -> dict[int, int]:
     """The class of each subgroup: a subgroup's lesson belongs to its class."""
-    wanted = sorted(set(subgroup_ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(m.Subgroup.id, m.Subgroup.class_id).where(m.Subgroup.id.in_(wanted))
+    rows = await _rows(
+        session,
+        subgroup_ids,
+        lambda wanted: select(m.Subgroup.id, m.Subgroup.class_id).where(m.Subgroup.id.in_(wanted)),
     )
     return {subgroup: klass for subgroup, klass in rows}
 
 
 async def student_years(session: AsyncSession, student_ids: Iterable[int]) -> dict[int, int]:
     """The academic year of each student's class: final grades are for its periods."""
-    wanted = sorted(set(student_ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(m.Student.id, m.SchoolClass.academic_year_id)
-        .join(m.SchoolClass, m.SchoolClass.id == m.Student.class_id)
-        .where(m.Student.id.in_(wanted))
+    rows = await _rows(
+        session,
+        student_ids,
+        lambda wanted: (
+            select(m.Student.id, m.SchoolClass.academic_year_id)
+            .join(m.SchoolClass, m.SchoolClass.id == m.Student.class_id)
+            .where(m.Student.id.in_(wanted))
+        ),
     )
     return {student: year for student, year in rows}
 
@@ -93,13 +99,12 @@ async def periods(
     session: AsyncSession, year_ids: Iterable[int]
 ) -> dict[tuple[int, str, int], int]:
     """The periods of the years by (year, kind, number)."""
-    wanted = sorted(set(year_ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(m.Period.academic_year_id, m.Period.kind, m.Period.number, m.Period.id).where(
-            m.Period.academic_year_id.in_(wanted)
-        )
+    rows = await _rows(
+        session,
+        year_ids,
+        lambda wanted: select(
+            m.Period.academic_year_id, m.Period.kind, m.Period.number, m.Period.id
+        ).where(m.Period.academic_year_id.in_(wanted)),
     )
     return {(year, kind, number): period for year, kind, number, period in rows}
 

@@ -40,6 +40,8 @@ class LessonRecord:
     topic: str | None = None
     room: str | None = None
     work_kind: str | None = None
+    # No homework is set at this lesson (seed 002 §2.7 "если задается"): none is missing.
+    no_homework: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,21 +12,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import models as m
 from services.ingest import external, lookups
-from services.ingest.lessons import Problem, first_problem, resolve_refs, unique
-from services.ingest.records import FinalGradeRecord, MarkRecord, Progress, Rejections, told
-from services.ingest.tally import Outcome, Tally
+from services.ingest.batch import (
+    LESSON,
+    PUPIL_REFS,
+    STUDENT,
+    TEACHER,
+    Load,
+    Problem,
+    Refs,
+    first_problem,
+)
+from services.ingest.records import FinalGradeRecord, MarkRecord
+from services.ingest.tally import Outcome
 
 Kind = m.ExternalKind
 DEFAULT_REASON = "import"
 _SCALE = frozenset(v.value for v in m.MarkValue)
 _EXPECTED_VALUE = "a mark of the scale: " + ", ".join(v.value for v in m.MarkValue)
 _MARK_FIELDS = ("student_id", "lesson_id", "value", "work_kind_id", "weight", "comment")
-_STUDENT = "a student of the school's roster"
-_TEACHER = "a teacher of the school's roster"
 _FINAL_FIELDS = ("student_id", "subject_id", "period_id", "value")
 
 
@@ -42,19 +48,16 @@ class Revision:
 
 
 async def _write_revisions(
-    session: AsyncSession,
-    school_id: int,
+    load: Load,
     kind: Kind,
     *,
     model: type[Any],
     fields: Sequence[str],
     wanted: Mapping[str, Revision],
-    tally: Tally,
-    rejected: Rejections,
-    progress: Progress | None = None,
 ) -> None:
     """New chains for new ids; a revision where the current value differs; nothing otherwise."""
-    roots = await external.resolve(session, school_id, kind, wanted)
+    session, tally = load.session, load.tally
+    roots = await external.resolve(session, load.school_id, kind, wanted)
     tips = await lookups.tips(session, model.__tablename__, roots.values())
     current: dict[int, dict[str, Any]] = {}
     if tips:
@@ -80,7 +83,7 @@ async def _write_revisions(
         differ = tuple(f for f in fields if tip[f] != wish.row[f])
         if moved is not None:
             name, value = wish.identity[moved]
-            rejected.add(
+            load.rejected.add(
                 kind, wish.index, name, value, "the same as when the record was first sent"
             )
         elif (wish.row["value"] is None and tip["value"] is None) or not differ:
@@ -99,43 +102,25 @@ async def _write_revisions(
             insert(model).returning(model.id, sort_by_parameter_order=True), rows
         )
         ids = created.scalars().all()
-        await external.remember(session, school_id, kind, dict(zip(fresh, ids, strict=False)))
+        pairs = dict(zip(fresh, ids, strict=False))
+        await external.remember(session, load.school_id, kind, pairs)
 
 
 def _value_ok(value: str | None) -> bool:
     return value is None or value in _SCALE
 
 
-async def upsert_marks(
-    session: AsyncSession,
-    school_id: int,
-    records: Sequence[MarkRecord],
-    *,
-    tally: Tally,
-    rejected: Rejections,
-    progress: Progress | None = None,
-) -> None:
+async def upsert_marks(load: Load, records: Sequence[MarkRecord]) -> None:
     """Marks by the program's ids: new, corrected (reason from the record, else "import") or
     removed (value None). Refused records go to `rejected`. The caller's transaction; no access
     rule (the school's own program or its administrator)."""
-    seen: set[str] = set()
-    for start, chunk in lookups.chunks(records):
-        told(progress, Kind.MARK, start, len(records))
-        batch = unique(chunk, Kind.MARK, rejected, seen, start)
-        refs = await resolve_refs(
-            session,
-            school_id,
-            {
-                Kind.STUDENT: {r.student_ref for _, r in batch},
-                Kind.LESSON: {r.lesson_ref for _, r in batch},
-                Kind.STAFF: {r.author_ref for _, r in batch if r.author_ref},
-            },
-        )
+    for batch in load.batches(Kind.MARK, records):
+        refs = await load.refs(batch, PUPIL_REFS)
         wanted: dict[str, Revision] = {}
         for index, r in batch:
-            problem = _mark_problem(r, refs.ids, refs.work_kinds)
+            problem = _mark_problem(r, refs)
             if problem is not None:
-                rejected.add(Kind.MARK, index, *problem)
+                load.rejected.add(Kind.MARK, index, *problem)
                 continue
             row = {
                 "student_id": refs.of(Kind.STUDENT, r.student_ref),
@@ -151,32 +136,17 @@ async def upsert_marks(
                 "lesson_id": ("lesson_ref", r.lesson_ref),
             }
             wanted[r.external_id] = Revision(index, row, r.reason, identity)
-        await _write_revisions(
-            session,
-            school_id,
-            Kind.MARK,
-            model=m.Mark,
-            fields=_MARK_FIELDS,
-            wanted=wanted,
-            tally=tally,
-            rejected=rejected,
-        )
+        await _write_revisions(load, Kind.MARK, model=m.Mark, fields=_MARK_FIELDS, wanted=wanted)
 
 
-def _mark_problem(
-    r: MarkRecord, ids: Mapping[Kind, Mapping[str, int]], kinds: Mapping[str, int]
-) -> Problem | None:
+def _mark_problem(r: MarkRecord, refs: Refs) -> Problem | None:
     """The first thing wrong with a mark: (field, value, what was expected)."""
+    kinds = refs.work_kinds
     return first_problem(
         (
             (not _value_ok(r.value), "value", r.value, _EXPECTED_VALUE),
-            (r.student_ref not in ids[Kind.STUDENT], "student_ref", r.student_ref, _STUDENT),
-            (
-                r.lesson_ref not in ids[Kind.LESSON],
-                "lesson_ref",
-                r.lesson_ref,
-                "a lesson of the journal",
-            ),
+            refs.check(Kind.STUDENT, "student_ref", r.student_ref, STUDENT),
+            refs.check(Kind.LESSON, "lesson_ref", r.lesson_ref, LESSON),
             (
                 r.work_kind is not None and r.work_kind not in kinds,
                 "work_kind",
@@ -184,42 +154,21 @@ def _mark_problem(
                 "one of " + ", ".join(sorted(kinds)),
             ),
             (r.weight is not None and r.weight <= 0, "weight", r.weight, "a positive weight"),
-            (
-                r.author_ref is not None and r.author_ref not in ids[Kind.STAFF],
-                "author_ref",
-                r.author_ref,
-                _TEACHER,
-            ),
+            refs.check(Kind.STAFF, "author_ref", r.author_ref, TEACHER),
         )
     )
 
 
-async def upsert_final_grades(
-    session: AsyncSession,
-    school_id: int,
-    records: Sequence[FinalGradeRecord],
-    *,
-    tally: Tally,
-    rejected: Rejections,
-    progress: Progress | None = None,
-) -> None:
+async def upsert_final_grades(load: Load, records: Sequence[FinalGradeRecord]) -> None:
     """Final grades by the program's ids, for a period of the student's class's year; revised
     like marks. The subject must exist already (a misspelt name is an error, not a subject)."""
-    seen: set[str] = set()
-    for start, chunk in lookups.chunks(records):
-        told(progress, Kind.FINAL_GRADE, start, len(records))
-        batch = unique(chunk, Kind.FINAL_GRADE, rejected, seen, start)
-        refs = await resolve_refs(
-            session,
-            school_id,
-            {
-                Kind.STUDENT: {r.student_ref for _, r in batch},
-                Kind.STAFF: {r.author_ref for _, r in batch if r.author_ref},
-            },
+    session = load.session
+    for batch in load.batches(Kind.FINAL_GRADE, records):
+        refs = await load.refs(
+            batch, {Kind.STUDENT: ("student_ref",), Kind.STAFF: ("author_ref",)}
         )
-        subjects = await lookups.existing_subjects(
-            session, school_id, {r.subject for _, r in batch}
-        )
+        names = {r.subject for _, r in batch}
+        subjects = await lookups.existing_subjects(session, load.school_id, names)
         years = await lookups.student_years(session, refs.ids[Kind.STUDENT].values())
         periods = await lookups.periods(session, years.values())
         wanted: dict[str, Revision] = {}
@@ -231,7 +180,7 @@ async def upsert_final_grades(
             problem = first_problem(
                 (
                     (not _value_ok(r.value), "value", r.value, _EXPECTED_VALUE),
-                    (student is None, "student_ref", r.student_ref, _STUDENT),
+                    (student is None, "student_ref", r.student_ref, STUDENT),
                     (r.subject not in subjects, "subject", r.subject, "a subject of the school"),
                     (
                         student is not None and period is None,
@@ -239,16 +188,11 @@ async def upsert_final_grades(
                         r.period_number,
                         "a period of the student's year",
                     ),
-                    (
-                        r.author_ref is not None and refs.of(Kind.STAFF, r.author_ref) is None,
-                        "author_ref",
-                        r.author_ref,
-                        _TEACHER,
-                    ),
+                    refs.check(Kind.STAFF, "author_ref", r.author_ref, TEACHER),
                 )
             )
             if problem is not None:
-                rejected.add(Kind.FINAL_GRADE, index, *problem)
+                load.rejected.add(Kind.FINAL_GRADE, index, *problem)
                 continue
             row = {
                 "student_id": student,
@@ -264,12 +208,5 @@ async def upsert_final_grades(
             }
             wanted[r.external_id] = Revision(index, row, r.reason, identity)
         await _write_revisions(
-            session,
-            school_id,
-            Kind.FINAL_GRADE,
-            model=m.FinalGrade,
-            fields=_FINAL_FIELDS,
-            wanted=wanted,
-            tally=tally,
-            rejected=rejected,
+            load, Kind.FINAL_GRADE, model=m.FinalGrade, fields=_FINAL_FIELDS, wanted=wanted
         )

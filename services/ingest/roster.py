@@ -9,7 +9,7 @@ guardianship or marks a person as left; nothing is ever deleted but the links be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -50,12 +50,18 @@ class SubgroupRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class StudentRecord:
+class PersonRecord:
+    """What every person of the roster has: the program's id, the name, the sex."""
+
     external_id: str
     last_name: str
     first_name: str
     middle_name: str | None = None
     sex: str | None = None  # "m" or "f"
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRecord(PersonRecord):
     birth_date: date | None = None
     class_id: str | None = None  # the class's external id
     phone: str | None = None
@@ -71,12 +77,7 @@ class Ward(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class GuardianRecord:
-    external_id: str
-    last_name: str
-    first_name: str
-    middle_name: str | None = None
-    sex: str | None = None
+class GuardianRecord(PersonRecord):
     phones: tuple[str, ...] = ()
     children: tuple[Ward, ...] | None = None  # None leaves the guardianships be
 
@@ -90,12 +91,7 @@ class Teaching(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class StaffRecord:
-    external_id: str
-    last_name: str
-    first_name: str
-    middle_name: str | None = None
-    sex: str | None = None
+class StaffRecord(PersonRecord):
     phone: str | None = None
     # Roles other than class teacher (that one comes with the class); values of StaffRole.
     roles: tuple[str, ...] = ()
@@ -227,18 +223,18 @@ async def apply_roster(
 
     today = await school_today(session, school_id, now)
     ctx = Context(session, school_id, now, today, complete, progress)
-    if roster.classes is not None:
-        await structure.apply_classes(ctx, roster.classes)
-    if roster.students is not None:
-        await people.apply_students(ctx, roster.students)
-    if roster.subgroups is not None:
-        await structure.apply_subgroups(ctx, roster.subgroups)
-    if roster.guardians is not None:
-        await people.apply_guardians(ctx, roster.guardians)
-    if roster.staff is not None:
-        await people.apply_staff(ctx, roster.staff)
-    if roster.classes is not None:
-        await structure.apply_class_teachers(ctx, roster.classes)
+    # In the order rows refer to each other; class teachers last, once the staff are known.
+    steps: tuple[tuple[Sequence[Any] | None, Callable[[Context, Any], Awaitable[None]]], ...] = (
+        (roster.classes, structure.apply_classes),
+        (roster.students, people.apply_students),
+        (roster.subgroups, structure.apply_subgroups),
+        (roster.guardians, people.apply_guardians),
+        (roster.staff, people.apply_staff),
+        (roster.classes, structure.apply_class_teachers),
+    )
+    for records, apply in steps:
+        if records is not None:
+            await apply(ctx, records)
     await session.flush()
     return ctx.tally
 
@@ -248,6 +244,7 @@ __all__ = [
     "Context",
     "GuardianRecord",
     "Outcome",
+    "PersonRecord",
     "Roster",
     "RosterError",
     "StaffRecord",

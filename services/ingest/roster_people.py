@@ -3,7 +3,7 @@ teaching), and who has left: never deleted, marked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
@@ -14,6 +14,7 @@ from services.ingest.roster import (
     Context,
     GuardianRecord,
     Kind,
+    PersonRecord,
     StaffRecord,
     StudentRecord,
     assign,
@@ -24,9 +25,10 @@ from services.ingest.tally import Outcome
 
 _Person = TypeVar("_Person", m.Student, m.Guardian, m.Staff)
 _Leaver = TypeVar("_Leaver", m.Student, m.Staff)
+K = TypeVar("K", bound=Hashable)
 
 
-def _names(record: StudentRecord | GuardianRecord | StaffRecord) -> dict[str, object]:
+def _names(record: PersonRecord) -> dict[str, object]:
     return {
         "last_name": record.last_name,
         "first_name": record.first_name,
@@ -277,6 +279,25 @@ async def apply_staff(ctx: Context, records: Sequence[StaffRecord]) -> None:
         await _mark_left(ctx, Kind.STAFF, m.Staff, {r.external_id for r in records})
 
 
+async def _restate(
+    ctx: Context,
+    name: str,
+    held: Mapping[K, object],
+    wanted: set[K],
+    make: Callable[[K], object],
+) -> tuple[str, ...]:
+    """Links restated in full: those no longer wanted deleted, the new ones added; (`name`,)
+    when anything changed."""
+    if wanted == set(held):
+        return ()
+    for key, row in held.items():
+        if key not in wanted:
+            await ctx.session.delete(row)
+    ctx.session.add_all(make(key) for key in sorted(wanted - set(held), key=str))
+    await ctx.session.flush()
+    return (name,)
+
+
 async def _roles(ctx: Context, staff_id: int, roles: Sequence[str]) -> tuple[str, ...]:
     teacher = m.StaffRole.CLASS_TEACHER.value
     held = {
@@ -288,16 +309,11 @@ async def _roles(ctx: Context, staff_id: int, roles: Sequence[str]) -> tuple[str
         )
     }
     wanted = {r for r in roles if r != teacher}
-    if wanted == set(held):
-        return ()
-    for role, row in held.items():
-        if role not in wanted:
-            await ctx.session.delete(row)
-    ctx.session.add_all(
-        m.StaffRoleAssignment(staff_id=staff_id, role=r) for r in sorted(wanted - set(held))
-    )
-    await ctx.session.flush()
-    return ("roles",)
+
+    def assignment(role: str) -> m.StaffRoleAssignment:
+        return m.StaffRoleAssignment(staff_id=staff_id, role=role)
+
+    return await _restate(ctx, "roles", held, wanted, assignment)
 
 
 async def _teaching(ctx: Context, staff_id: int, record: StaffRecord) -> tuple[str, ...]:
@@ -321,14 +337,9 @@ async def _teaching(ctx: Context, staff_id: int, record: StaffRecord) -> tuple[s
             select(m.TeachingAssignment).where(m.TeachingAssignment.staff_id == staff_id)
         )
     }
-    if wanted == set(held):
-        return ()
-    for key, row in held.items():
-        if key not in wanted:
-            await ctx.session.delete(row)
-    ctx.session.add_all(
-        m.TeachingAssignment(staff_id=staff_id, class_id=c, subject_id=s, subgroup_id=g)
-        for c, s, g in wanted - set(held)
-    )
-    await ctx.session.flush()
-    return ("teaching",)
+
+    def assignment(key: tuple[int, int, int | None]) -> m.TeachingAssignment:
+        c, s, g = key
+        return m.TeachingAssignment(staff_id=staff_id, class_id=c, subject_id=s, subgroup_id=g)
+
+    return await _restate(ctx, "teaching", held, wanted, assignment)

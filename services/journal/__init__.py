@@ -19,7 +19,7 @@ from services.journal.grades import (
     subject_marks,
     subject_name,
 )
-from services.journal.school import PeriodRef, SchoolContext, school_context
+from services.journal.school import PeriodRef, SchoolContext, class_terms, school_context
 from services.journal.timetable import (
     HOMEWORK_LOOKBACK,
     DayPlan,
@@ -45,6 +45,7 @@ __all__ = [
     "SubjectMarks",
     "attendance",
     "class_overview",
+    "class_terms",
     "day_plans",
     "finals",
     "homework",

@@ -9,7 +9,7 @@ from fractions import Fraction
 from sqlalchemy import Numeric, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import forecast
+from services import forbidden, forecast
 from services.access import ClassRef
 from services.db import models as m
 from services.db.current import current_marks
@@ -30,7 +30,10 @@ class StudentLine:
 async def class_overview(
     session: AsyncSession, klass: ClassRef, period: PeriodRef
 ) -> list[StudentLine]:
-    """Per student of the class: weighted average of the period, 2s, absences and lateness."""
+    """Per student of the class: weighted average of the period, 2s, absences and lateness.
+    Marks the school's profile does not allow count nowhere (services/forbidden.py): five-point
+    ones only from `marks_from_grade` (seed 001 §4.3.6), special ones never count."""
+    profile = await forbidden.school_profile(session, klass.school_id)
     in_period = and_(
         m.Lesson.class_id == klass.id,
         m.Lesson.date.between(period.starts_on, period.ends_on),
@@ -47,8 +50,9 @@ async def class_overview(
         )
         .select_from(current_marks)
         .join(m.Lesson, m.Lesson.id == mark.lesson_id)
+        .join(m.SchoolClass, m.SchoolClass.id == m.Lesson.class_id)
         .outerjoin(m.WorkKind, m.WorkKind.id == mark.work_kind_id)
-        .where(in_period)
+        .where(in_period, m.SchoolClass.grade >= profile.marks_from_grade)
         .group_by(mark.student_id)
     )
     marks_of = {sid: (total, weights, twos) for sid, total, weights, twos in mark_rows}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services import forecast
+from services import forbidden, forecast
 from services.access import NotFound, StudentRef
 from services.db import models as m
 from services.db.current import current_final_grades, current_marks
@@ -39,6 +40,9 @@ class MarkItem:
     reason: str | None
     comment: str | None
     entered_at: datetime
+    # Against the school's profile (services/forbidden.py): shown as under review, never
+    # counted in the average or the forecast.
+    under_review: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +72,11 @@ _MARKS = (
         _mark.reason,
         _mark.comment,
         _mark.created_at,
+        m.SchoolClass.grade,
     )
     .select_from(current_marks)
     .join(m.Lesson, m.Lesson.id == _mark.lesson_id)
+    .join(m.SchoolClass, m.SchoolClass.id == m.Lesson.class_id)
     .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
     .outerjoin(m.WorkKind, m.WorkKind.id == _mark.work_kind_id)
     .outerjoin(_previous_mark, _previous_mark.id == _mark.replaces_id)
@@ -90,14 +96,44 @@ async def marks(
     start: date,
     end: date,
     subject_id: int | None = None,
+    profile: Profile | None = None,
 ) -> list[MarkItem]:
-    """The student's current marks for lessons from `start` to `end`, oldest first."""
+    """The student's current marks for lessons from `start` to `end`, oldest first; those
+    the school's `profile` (read when not given) does not allow are under review."""
     params: dict[str, Any] = {"student_id": student.id, "start": start, "end": end}
     if subject_id is None:
         rows = await session.execute(_MARKS, params)
     else:
         rows = await session.execute(_MARKS_OF_SUBJECT, {**params, "subject_id": subject_id})
-    return [MarkItem(*tuple(row)) for row in rows]
+    items = []
+    for row in rows:
+        mark_id, day, subject, name, value, weight, code, kind, was, reason, note, at = row[:12]
+        if profile is None:
+            profile = await forbidden.school_profile(session, student.school_id)
+        review = not profile.allows(value, grade=row[12])
+        items.append(
+            MarkItem(
+                mark_id,
+                day,
+                subject,
+                name,
+                value,
+                weight,
+                code,
+                kind,
+                was,
+                reason,
+                note,
+                at,
+                review,
+            )
+        )
+    return items
+
+
+def _counted(items: Sequence[MarkItem]) -> list[tuple[str, Decimal]]:
+    """What the average and the forecast count: marks the profile allows."""
+    return [(i.value, i.weight) for i in items if not i.under_review]
 
 
 _PERIOD_SUBJECTS = (
@@ -118,7 +154,9 @@ async def period_subjects(
 ) -> list[SubjectMarks]:
     """Every subject the student has lessons or marks in during the period, with marks and
     the forecast; subjects in alphabetical order."""
-    items = await marks(session, student, start=period.starts_on, end=period.ends_on)
+    items = await marks(
+        session, student, start=period.starts_on, end=period.ends_on, profile=profile
+    )
     names: dict[int, str] = {}
     if student.class_id is not None:
         rows = await session.execute(
@@ -140,9 +178,7 @@ async def period_subjects(
             subject_id=subject_id,
             subject=name,
             marks=tuple(grouped.get(subject_id, ())),
-            forecast=forecast.forecast(
-                [(i.value, i.weight) for i in grouped.get(subject_id, ())], profile
-            ),
+            forecast=forecast.forecast(_counted(grouped.get(subject_id, ())), profile),
         )
         for subject_id, name in sorted(names.items(), key=lambda kv: kv[1])
     ]
@@ -171,13 +207,18 @@ async def subject_marks(
 ) -> SubjectMarks:
     name = await subject_name(session, student, subject_id)
     items = await marks(
-        session, student, start=period.starts_on, end=period.ends_on, subject_id=subject_id
+        session,
+        student,
+        start=period.starts_on,
+        end=period.ends_on,
+        subject_id=subject_id,
+        profile=profile,
     )
     return SubjectMarks(
         subject_id=subject_id,
         subject=name,
         marks=tuple(items),
-        forecast=forecast.forecast([(i.value, i.weight) for i in items], profile),
+        forecast=forecast.forecast(_counted(items), profile),
     )
 
 
@@ -192,17 +233,29 @@ class FinalRow:
     subject: str
     # period id → (current value, value before a correction or None)
     grades: dict[int, tuple[str, str | None]]
+    # Periods whose grade the school's profile does not allow (services/forbidden.py): shown
+    # as under review.
+    under_review: frozenset[int] = frozenset()
 
 
 async def finals(
     session: AsyncSession, student: StudentRef, context: SchoolContext
 ) -> list[FinalRow]:
-    """The student's final grades of the current academic year, per subject."""
+    """The student's final grades of the current academic year, per subject; those the
+    school's profile does not allow are under review."""
     if context.year_id is None:
         return []
     previous = _previous_final
+    grade = select(m.SchoolClass.grade).where(m.SchoolClass.id == student.class_id)
     rows = await session.execute(
-        select(m.Subject.name, _final.period_id, _final.value, previous.value)
+        select(
+            m.Subject.name,
+            _final.period_id,
+            _final.value,
+            previous.value,
+            m.Period.kind,
+            grade.scalar_subquery(),
+        )
         .select_from(current_final_grades)
         .join(m.Subject, m.Subject.id == _final.subject_id)
         .join(m.Period, m.Period.id == _final.period_id)
@@ -211,6 +264,11 @@ async def finals(
         .order_by(m.Subject.name, m.Period.starts_on)
     )
     table: dict[str, dict[int, tuple[str, str | None]]] = {}
-    for name, period_id, value, before in rows:
+    review: dict[str, set[int]] = defaultdict(set)
+    for name, period_id, value, before, kind, class_grade in rows:
         table.setdefault(name, {})[period_id] = (str(value), before)
-    return [FinalRow(subject, grades) for subject, grades in table.items()]
+        if not context.profile.allows(value, grade=class_grade, period_kind=kind):
+            review[name].add(period_id)
+    return [
+        FinalRow(subject, grades, frozenset(review[subject])) for subject, grades in table.items()
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,7 +38,8 @@ class SchoolContext:
     now: datetime
     profile: Profile
     year_id: int | None
-    # The periods the year is divided into (quarters, trimesters, half-years), in order.
+    # The periods the year is divided into for the class in view (quarters, trimesters,
+    # half-years: `class_terms`), in order.
     terms: tuple[PeriodRef, ...]
     year: PeriodRef | None
     holidays: tuple[tuple[date, date], ...]
@@ -88,10 +90,30 @@ class SchoolContext:
         return monday, monday + timedelta(days=self.days_per_week - 1)
 
 
+_TERM_KINDS = frozenset({m.PeriodKind.QUARTER, m.PeriodKind.TRIMESTER, m.PeriodKind.HALF_YEAR})
+
+
+def class_terms(
+    profile: Profile, grade: int | None, terms: Iterable[PeriodRef]
+) -> tuple[PeriodRef, ...]:
+    """The terms a class of `grade` follows, in order, among its year's `terms`: those of its
+    grade's kind (`Profile.period_kind_for`: seed 004 §5.1–5.2 quarters and half-years, seed
+    001 §5.1–5.2 trimesters). Where the year has none of that kind (a seed-001 school whose
+    year is in quarters), the shortest kind it has, so that no class is left without periods.
+    Screens, forecasts, digests, summaries and finals reminders all choose through here."""
+    held = [t for t in terms if t.kind in _TERM_KINDS]
+    wanted = profile.period_kind_for(grade)
+    if not any(t.kind == wanted for t in held) and held:
+        wanted = min(held, key=lambda t: t.ends_on - t.starts_on).kind
+    return tuple(sorted((t for t in held if t.kind == wanted), key=lambda t: t.starts_on))
+
+
 # One round trip for the whole calendar: it is read on every screen.
 _CONTEXT = text(
     """
     SELECT s.name, s.timezone, s.profile, s.overrides, y.id AS year_id,
+      (SELECT c.grade FROM classes c
+        WHERE c.id = CAST(:class_id AS bigint) AND c.school_id = s.id) AS grade,
       (SELECT json_agg(json_build_array(p.id, p.kind, p.number, p.starts_on, p.ends_on)
                        ORDER BY p.starts_on, p.ends_on DESC)
          FROM periods p WHERE p.academic_year_id = y.id) AS periods,
@@ -107,12 +129,16 @@ _CONTEXT = text(
     """
 ).columns(periods=JSON, holidays=JSON)
 
-_TERM_KINDS = frozenset({m.PeriodKind.QUARTER, m.PeriodKind.TRIMESTER, m.PeriodKind.HALF_YEAR})
 
-
-async def school_context(session: AsyncSession, school_id: int, now: datetime) -> SchoolContext:
-    """The school's time zone, profile, current academic year, periods and holidays."""
-    school = (await session.execute(_CONTEXT, {"now": now, "school_id": school_id})).one()
+async def school_context(
+    session: AsyncSession, school_id: int, now: datetime, *, class_id: int | None = None
+) -> SchoolContext:
+    """The school's time zone, profile, current academic year, periods and holidays; the
+    terms are those of the class `class_id` (of this school), else the profile's kind. The
+    caller has checked the viewer's right to the class or its student (services/access)."""
+    school = (
+        await session.execute(_CONTEXT, {"now": now, "school_id": school_id, "class_id": class_id})
+    ).one()
     local = now.astimezone(ZoneInfo(school.timezone))
     terms: list[PeriodRef] = []
     year: PeriodRef | None = None
@@ -122,25 +148,21 @@ async def school_context(session: AsyncSession, school_id: int, now: datetime) -
             year = ref
         elif kind in _TERM_KINDS:
             terms.append(ref)
-    # A school with both quarters and half-years (seed 004) reports by the shorter ones.
-    kinds = {t.kind for t in terms}
-    if len(kinds) > 1:
-        shortest = min(kinds, key=lambda k: min(t.ends_on - t.starts_on for t in terms))
-        terms = [t for t in terms if t.kind == shortest]
+    overrides: dict[str, Any] = school.overrides or {}
+    profile = profile_for(school.profile, overrides)
     holidays = tuple(
         (date.fromisoformat(first), date.fromisoformat(last))
         for first, last in school.holidays or ()
     )
-    overrides: dict[str, Any] = school.overrides or {}
     days = overrides.get("days_per_week", 5)
     return SchoolContext(
         school_id=school_id,
         school_name=school.name,
         timezone=school.timezone,
         now=local,
-        profile=profile_for(school.profile, overrides),
+        profile=profile,
         year_id=school.year_id,
-        terms=tuple(terms),
+        terms=class_terms(profile, school.grade, terms),
         year=year,
         holidays=holidays,
         days_per_week=days if days in (5, 6) else 5,

@@ -172,20 +172,55 @@ async def cancel_unused_codes(session: AsyncSession, person: PersonId, now: date
     )
 
 
-async def _issue(
+@dataclass(frozen=True, slots=True)
+class ClassOf:
+    """Every student of a class and every guardian of them; the school when labels repeat."""
+
+    label: str
+    school_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffOf:
+    """Every current staff member of a school."""
+
+    school_id: int
+
+
+# Whom codes are issued to: one person, a class with its guardians, or a school's staff.
+Recipients = PersonId | ClassOf | StaffOf
+
+
+async def _people(session: AsyncSession, who: Recipients) -> list[tuple[PersonId, int, str, str]]:
+    """(person, school, name, detail for the slip) of everyone a code is for."""
+    if isinstance(who, PersonId):
+        return [(who, *await person_details(session, who))]
+    if isinstance(who, ClassOf):
+        return await _people_of_class(session, who.school_id, who.label)
+    await check_school(session, who.school_id)
+    staff = await _present_by_name(session, m.Staff, m.Staff.school_id == who.school_id)
+    return [
+        (PersonId(PersonKind.STAFF, s.id), who.school_id, f"{s.last_name} {s.first_name}", "")
+        for s in staff
+    ]
+
+
+async def issue(
     session: AsyncSession,
-    people: Sequence[tuple[PersonId, int, str, str]],
+    who: Recipients,
     *,
     secret: bytes,
     now: datetime,
-    ttl: timedelta,
+    ttl: timedelta = DEFAULT_TTL,
 ) -> list[IssuedCode]:
+    """A code for each of `who`, valid for `ttl`; each replaces the person's unused one, so a
+    lost slip stops working. ValueError for an unknown person, school or class. Administrator
+    only (the command line)."""
     if not timedelta(days=1) <= ttl <= timedelta(days=MAX_TTL_DAYS):
         raise ValueError(f"a code is valid from 1 to {MAX_TTL_DAYS} days")
     issued: list[IssuedCode] = []
-    for person, school_id, name, detail in people:
+    for person, school_id, name, detail in await _people(session, who):
         columns = person_columns(person)
-        # A new slip replaces any earlier unused one, so a lost slip stops working.
         await cancel_unused_codes(session, person, now)
         code = generate_code()
         session.add(
@@ -206,49 +241,3 @@ async def _issue(
         issued.append(IssuedCode(person, school_id, name, detail, code, now + ttl))
     await session.flush()
     return issued
-
-
-async def issue_for_class(
-    session: AsyncSession,
-    *,
-    label: str,
-    secret: bytes,
-    now: datetime,
-    school_id: int | None = None,
-    ttl: timedelta = DEFAULT_TTL,
-) -> list[IssuedCode]:
-    """Codes for every student of a class and every guardian of them (administrator only)."""
-    people = await _people_of_class(session, school_id, label)
-    return await _issue(session, people, secret=secret, now=now, ttl=ttl)
-
-
-async def issue_for_person(
-    session: AsyncSession,
-    *,
-    person: PersonId,
-    secret: bytes,
-    now: datetime,
-    ttl: timedelta = DEFAULT_TTL,
-) -> list[IssuedCode]:
-    school_id, name, detail = await person_details(session, person)
-    return await _issue(
-        session, [(person, school_id, name, detail)], secret=secret, now=now, ttl=ttl
-    )
-
-
-async def issue_for_staff(
-    session: AsyncSession,
-    *,
-    school_id: int,
-    secret: bytes,
-    now: datetime,
-    ttl: timedelta = DEFAULT_TTL,
-) -> list[IssuedCode]:
-    """Codes for every current staff member of a school."""
-    await check_school(session, school_id)
-    staff = await _present_by_name(session, m.Staff, m.Staff.school_id == school_id)
-    people = [
-        (PersonId(PersonKind.STAFF, s.id), school_id, f"{s.last_name} {s.first_name}", "")
-        for s in staff
-    ]
-    return await _issue(session, people, secret=secret, now=now, ttl=ttl)

@@ -376,7 +376,9 @@ async def _weekly(
     for child in await access.family_students(session, account_id):
         if child.id in off:
             continue
-        context = await journal.school_context(session, child.school_id, now)
+        context = await journal.school_context(
+            session, child.school_id, now, class_id=child.class_id
+        )
         week = PeriodRef(0, "week", 0, start, end)
         absences = await journal.attendance(session, child, week)
         period = context.current
@@ -388,7 +390,14 @@ async def _weekly(
         result.weekly.append(
             WeeklyChild(
                 name=child.name,
-                marks=await journal.marks(session, child, start=start, end=end),
+                # Marks against the school's profile are never pushed (services/forbidden.py).
+                marks=[
+                    mark
+                    for mark in await journal.marks(
+                        session, child, start=start, end=end, profile=context.profile
+                    )
+                    if not mark.under_review
+                ],
                 absent=absences.absent,
                 absent_invalid=absences.absent - absences.absent_valid,
                 late=absences.late,

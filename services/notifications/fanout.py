@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services import access
+from services import access, forbidden
 from services.db import models as m
+from services.notifications import corrections
 from services.notifications.changes import JournalEvent
 from services.notifications.payloads import (
     AttendanceChange,
@@ -33,7 +34,6 @@ from services.notifications.payloads import (
     MarkChange,
     NewHomework,
     Payload,
-    decode,
     encode,
 )
 from services.notifications.preferences import Category, Mode, preferences
@@ -256,6 +256,8 @@ async def fan_out(
     events are claimed again.
     """
     relevant = [e for e in events if _category(e) is not None and _worth_telling(e)]
+    # Marks and final grades the school's profile does not allow are never told.
+    relevant = await forbidden.family_events(connection, relevant)
     if not relevant:
         return 0
     by_lesson = await _homework_students(
@@ -286,7 +288,7 @@ async def fan_out(
             if (
                 isinstance(item, MarkChange)
                 and item.action != "new"
-                and await _replaced_pending(connection, event, person, item)
+                and await _replaced_pending(connection, event, person, item, queued)
             ):
                 continue
             pending = _pending(event, item, person, mode=mode, now=now, policy=policy)
@@ -330,53 +332,32 @@ def _pending(
 
 
 async def _replaced_pending(
-    connection: AsyncConnection, event: JournalEvent, person: Recipient, item: MarkChange
+    connection: AsyncConnection,
+    event: JournalEvent,
+    person: Recipient,
+    item: MarkChange,
+    batch: dict[tuple[int, str], Pending],
 ) -> bool:
-    """A correction or removal of a mark whose message has not gone out yet takes its place:
-    the family hears the latest value only (or nothing, for a mark removed before it was sent).
-    """
+    """A correction or removal of a mark whose message has not gone out yet, in this batch or
+    in the queue, takes its place: one message, told as a correction (seed 003 §8.6;
+    services/notifications/corrections.py). False when no such message waits."""
     replaced = (event.new or {}).get("replaces_id")
     if replaced is None:
         return False
-    row = (
-        await connection.execute(
-            text(
-                """
-                SELECT id, payload FROM notifications
-                WHERE account_id = :account AND dedup_key = :key AND status = 'pending'
-                FOR UPDATE
-                """
-            ),
-            {"account": person.account_id, "key": f"mark:{replaced}"},
-        )
-    ).first()
-    if row is None:
-        return False
-    notification_id, stored = row
-    queued = decode(stored)
-    if not isinstance(queued, MarkChange):
-        return False
-    first_action = queued.action
-    if item.action == "removed" and first_action == "new":
-        await connection.execute(
-            text("UPDATE notifications SET status = 'cancelled' WHERE id = :id"),
-            {"id": notification_id},
-        )
+    for key in corrections.keys(replaced):
+        pending = batch.get((person.account_id, key))
+        if pending is None:
+            continue
+        folded = corrections.fold(pending.payload, replaced, event, item)
+        if folded is pending.payload:
+            continue
+        del batch[(person.account_id, key)]
+        if folded is not None:
+            pending.payload = folded
+            pending.dedup_key = corrections.new_key(key, event)
+            batch[(person.account_id, pending.dedup_key)] = pending
         return True
-    merged = queued.model_copy(
-        update={
-            "mark_id": event.row_id,
-            "action": "removed" if item.action == "removed" else first_action,
-        }
-    )
-    await connection.execute(
-        text(
-            "UPDATE notifications SET payload = CAST(:payload AS jsonb), dedup_key = :key"
-            " WHERE id = :id"
-        ),
-        {"payload": encode(merged), "key": f"mark:{event.row_id}", "id": notification_id},
-    )
-    return True
+    return await corrections.fold_queued(connection, person.account_id, event, item)
 
 
 _INSERT = text(

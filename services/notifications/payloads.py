@@ -98,6 +98,9 @@ class GapCategory(enum.StrEnum):
     HOMEWORK = "homework"
     MARKS = "marks"
     FINALS = "finals"
+    # Not missing but against the rules: a mark or final grade the school's profile does not
+    # allow, told to the teacher who wrote it (services/forbidden.py).
+    FORBIDDEN = "forbidden"
 
 
 class ReminderRun(enum.StrEnum):
@@ -118,6 +121,9 @@ class MissingEntry(_Frozen):
     missing: int = 0  # students without a mark or a final grade
     subgroup: str | None = None
     period: str | None = None  # "quarter:2" for final grades
+    # The value written against the rules (FORBIDDEN; `missing` counts the students; `due`
+    # is when the first was written).
+    value: str | None = Field(default=None, exclude_if=_unset)
 
 
 class Reminder(_Frozen):
@@ -169,6 +175,22 @@ class OverdueEntry(MissingEntry):
     teacher: str
 
 
+class CorrectionEntry(_Frozen):
+    """One correction or removal of a mark (seed 003 §8.6: fixed "не позднее семи дней")."""
+
+    teacher: str  # who corrected it; "" when the journal program did not say
+    class_label: str = Field(alias="class")
+    subject: str
+    student: str
+    day: date  # the lesson's date
+    corrected_on: date  # in the school's time zone
+    was: str | None
+    value: str | None  # None: the mark was removed
+    reason: str
+    days: int  # days after the lesson
+    late: bool  # more than the profile's `correction_days` after the lesson
+
+
 class DeputyWeek(_Frozen):
     """The deputy director's report on journal keeping (seed 004 §7.1, §4.6.5)."""
 
@@ -178,6 +200,10 @@ class DeputyWeek(_Frozen):
     school_id: int  # checked again when sent
     teachers: tuple[TeacherFigures, ...]
     overdue: tuple[OverdueEntry, ...]
+    # Marks corrected or removed in the seven days before the report (seed 003 §8.6); rows
+    # queued before corrections were told have none.
+    corrections: tuple[CorrectionEntry, ...] = ()
+    correction_days: int = 7
 
 
 StaffPayload = Reminder | ClassWeek | DeputyWeek

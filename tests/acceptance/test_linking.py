@@ -263,8 +263,8 @@ async def test_lost_phone_ends_every_session_of_the_person_at_once(
 async def test_codes_are_stored_only_as_hmac_and_are_well_formed(
     session: AsyncSession, world: World
 ) -> None:
-    issued = await linking.issue_for_class(
-        session, label="7б", secret=CODE_SECRET, now=NOW, school_id=world.school.school_id
+    issued = await linking.issue(
+        session, linking.ClassOf("7б", world.school.school_id), secret=CODE_SECRET, now=NOW
     )
     people = {str(i.person) for i in issued}
     assert f"student:{world.school.student_id}" in people

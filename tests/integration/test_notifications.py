@@ -174,7 +174,7 @@ async def test_quiet_hours_hold_messages_until_morning(
 
 
 @time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False)
-async def test_a_mark_corrected_before_it_went_out_is_sent_once_with_the_latest_value(
+async def test_a_mark_corrected_before_it_went_out_is_sent_once_as_a_correction(
     committing_engine: AsyncEngine, family: Family, fake_api: FakeBotAPI, sender: Sender
 ) -> None:
     held = Settings(default_locale="ru", notify_hold_seconds=30)
@@ -190,8 +190,10 @@ async def test_a_mark_corrected_before_it_went_out_is_sent_once_with_the_latest_
     assert await fast_delivery(committing_engine, sender).run_once() == 0
     with time_machine.travel(datetime(2026, 11, 23, 9, 0, 31, tzinfo=UTC), tick=False):
         await fast_delivery(committing_engine, sender).run_once()
+    # Never silent (seed 003 §8.6): one message, the value never sent against the latest.
     assert _texts(fake_api, MOTHER) == [
-        "📘 Миша Иванов — Алгебра: <b>3</b> (устный ответ, пн, 23 нояб.)"
+        "✎ Миша Иванов — Алгебра: отметка за пн, 23 нояб. (устный ответ) исправлена: "
+        "2 → <b>3</b>. Причина: пересдал"
     ]
     # Corrected again after it was sent: now the family is told, with the value they saw.
     await write_mark(committing_engine, family, "4", replaces=second, reason="апелляция")

@@ -82,7 +82,9 @@ async def test_seed002_homework_is_due_an_hour_and_a_half_after_the_class_ends(
     # 7Б's last lesson that day ends at 14:45 (lesson 6): due at 16:15.
     assert homework.due == at(MONDAY, 16, 15)
     marks = next(g for g in gaps if g.category is Category.MARKS)
-    assert marks.due == at(MONDAY + timedelta(4), 0)  # control work: 3 days (§2.11)
+    # an ordinary control work: a week (§2.12); internal monitoring's 3 days (§2.11) are
+    # tests/integration/test_profile_rules.py's
+    assert marks.due == at(MONDAY + timedelta(8), 0)
 
 
 async def test_evening_reminder_names_class_subject_date_and_what_is_missing(
@@ -369,7 +371,7 @@ async def test_school_profile_and_overrides_from_the_command_line(
         database_url, tmp_path, "school", "set-profile", "--school", school, "seed002"
     )
     assert code == 0 and "profile seed002" in out
-    assert "homework_due           1.5h" in out
+    assert "homework_due           1.5h       seed 002 §2.7" in out
     code, out, _ = await run_journalbot(
         database_url,
         tmp_path,
@@ -381,8 +383,8 @@ async def test_school_profile_and_overrides_from_the_command_line(
         "evening_reminder=19:00",
     )
     assert code == 0
-    assert "written_due            day+5 (override)" in out
-    assert "evening_reminder       19:00:00 (override)" in out
+    assert "written_due            day+5      the school's override (profile seed002: day+7" in out
+    assert "evening_reminder       19:00      the school's override" in out
     # A bad value changes nothing and says why.
     code, _, err = await run_journalbot(
         database_url,
@@ -398,7 +400,7 @@ async def test_school_profile_and_overrides_from_the_command_line(
     code, out, _ = await run_journalbot(
         database_url, tmp_path, "school", "show", "--school", school
     )
-    assert "written_due            day+5 (override)" in out
+    assert "written_due            day+5      the school's override" in out
     code, _, err = await run_journalbot(
         database_url, tmp_path, "school", "set-profile", "--school", school, "seed999"
     )
