@@ -50,6 +50,8 @@ CLAUSES: dict[str, dict[str, str]] = {
         "monitoring_due": "seed 001 §3.4",
         "essay_senior_due": "seed 001 §3.4",
         "finals_days": "seed 001 §5.3",
+        "daily_attendance_summary": "seed 001 §4.2.3 (daily)",
+        "daily_attendance_time": "seed 001 §4.2.3 (daily; the hour is practice)",
     },
     "seed002": {
         "special_marks": "seed 002 §2.8 (names «осв», «н/а», «безотм»)",
@@ -72,6 +74,7 @@ CLAUSES: dict[str, dict[str, str]] = {
         "monitoring_due": _SEED003_ACT,
         "essay_senior_due": _SEED003_ACT,
         "finals_days": _SEED003_ACT,
+        "few_marks_alert_days": "seed 003 §8.4 (the 14 days are practice)",
     },
     "seed004": {
         "special_marks": "seed 004 §5.3",
@@ -86,6 +89,7 @@ CLAUSES: dict[str, dict[str, str]] = {
         "monitoring_due": "seed 004: not stated; common practice (seed 000 §5.3)",
         "essay_senior_due": "seed 004: not stated; common practice (seed 000 §5.3)",
         "finals_days": "seed 004 §5.4",
+        "few_marks_alert_days": "seed 004 §5.2 (the 14 days are practice)",
     },
 }
 

@@ -134,6 +134,15 @@ class Profile:
     # Errors in the journal are corrected "не позднее семи дней" (seed 003 §8.6): the deputy's
     # weekly report flags a mark corrected more days than this after its lesson.
     correction_days: int = 7
+    # The class teacher "ежедневно" checks attendance (seed 001 §4.2.3): a summary of the
+    # class's day after its lessons, at this time. Seeds 000 and 004 make it weekly (§6.3,
+    # §3.3.1), which the weekly summary does; elsewhere it is off.
+    daily_attendance_summary: bool = False
+    daily_attendance_time: time = time(16, 0)
+    # "Необходимая накопляемость" of marks for a fair attestation (seed 003 §8.4, seed 004
+    # §5.2): this many days before a period's last day the subject teacher and the class
+    # teacher hear of students with fewer than `min_marks` numeric marks. None: not told.
+    few_marks_alert_days: int | None = None
 
     def allows(
         self, value: str | None, *, grade: int | None, period_kind: str | None = None
@@ -196,6 +205,7 @@ PROFILES: dict[str, Profile] = {
         monitoring_due=Due(days=14),
         essay_senior_due=Due(days=14),
         finals_days=2,
+        daily_attendance_summary=True,  # §4.2.3: attendance checked daily
     ),
     # seed 002: "осв", "н/а", "безотм" allowed (§2.8); attendance daily (§2.5, §2.9);
     # homework "в течение 1.5 часа после окончания занятий" (§2.7), where it is set; control
@@ -224,6 +234,7 @@ PROFILES: dict[str, Profile] = {
         final_specials=SPECIAL_MARKS - {"осв", "н/а"},
         finals_days=-2,
         half_years_from_grade=10,
+        few_marks_alert_days=14,  # §5.2: enough marks for the quarter and half-year
     ),
     # seed 003: marks of every kind of work "в сроки, установленные локальным нормативным
     # актом школы" (§8.5) and the rest of the journal "своевременно" (§8.1): it states no
@@ -241,6 +252,7 @@ PROFILES: dict[str, Profile] = {
         essay_senior_due=None,
         finals_days=None,
         correction_days=7,
+        few_marks_alert_days=14,  # §8.4: enough marks for the period
     ),
 }
 
@@ -275,7 +287,9 @@ def _override(name: str, value: Any) -> Any:
     may go unstated without a deadline, as seed 000 leaves final grades."""
     if name in _UNSTATED and (value is None or str(value).strip().lower() in {"", "none"}):
         return None
-    return _convert(getattr(PROFILES["default"], name), value)
+    current = getattr(PROFILES["default"], name)
+    # A count the default leaves unstated is still a count of days.
+    return _convert(0 if name == "few_marks_alert_days" else current, value)
 
 
 def _convert(current: Any, value: Any) -> Any:
@@ -324,6 +338,7 @@ _RANGES = {
     "homework_from_grade": (1, 12),
     "finals_days": (-30, 30),
     "finals_warn_days": (0, 60),
+    "few_marks_alert_days": (0, 60),
 }
 
 

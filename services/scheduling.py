@@ -16,12 +16,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services import reminders, reports
+from services import duties, period_documents, reminders, reports
 from services.notifications import digests, fanout
 from services.reminders import Run, SchoolRules
 
 RETENTION_JOB = "retention"
 WEEKLY_REPORTS_JOB = "weekly_reports"
+# The class teacher's daily attendance check (seed 001 §4.2.3), where the profile asks for it.
+DAILY_ATTENDANCE_JOB = "daily_attendance"
+# Too few marks before a period ends (seed 003 §8.4, seed 004 §5.2): looked for once a day from
+# the morning summary's hour; each class and period is told once on its own key.
+FEW_MARKS_JOB = "few_marks"
+# Period-end documents (services/period_documents.py): looked for once a day from the morning
+# summary's hour; each class and period is then claimed on its own key.
+PERIOD_DOCUMENTS_JOB = "period_documents"
 # Deletes start at night, when little else runs; a day whose night was missed catches up later.
 RETENTION_FROM = time(3, 0)
 
@@ -82,6 +90,12 @@ def due_runs(school: SchoolRules, now: datetime) -> list[Due]:
         profile.weekly_report_time
     ):
         jobs.append(WEEKLY_REPORTS_JOB)
+    if profile.daily_attendance_summary and local.time() >= profile.daily_attendance_time:
+        jobs.append(DAILY_ATTENDANCE_JOB)
+    if profile.few_marks_alert_days is not None and local.time() >= profile.morning_summary:
+        jobs.append(FEW_MARKS_JOB)
+    if local.time() >= profile.morning_summary:
+        jobs.append(PERIOD_DOCUMENTS_JOB)
     due = []
     for job in jobs:
         key = f"{school.id}:{local.date().isoformat()}"
@@ -103,6 +117,8 @@ async def run_due(engine: AsyncEngine, school: SchoolRules, now: datetime) -> As
             if claimed is None:
                 continue  # this run has happened, here or in another process
             queued = await _work(school, run.job, now)(connection)
+        if run.job == PERIOD_DOCUMENTS_JOB and not queued:
+            continue  # the day's look found no period's documents due: nothing to tell of
         yield Done(run.job, run.key, queued)
 
 
@@ -113,6 +129,24 @@ def _work(school: SchoolRules, job: str, now: datetime) -> Work:
             return await reports.queue_weekly_reports(connection, school, now)
 
         return weekly
+    if job == DAILY_ATTENDANCE_JOB:
+
+        async def daily(connection: AsyncConnection) -> int:
+            return await duties.queue_daily_attendance(connection, school, now)
+
+        return daily
+    if job == FEW_MARKS_JOB:
+
+        async def few_marks(connection: AsyncConnection) -> int:
+            return await duties.queue_few_marks(connection, school, now)
+
+        return few_marks
+    if job == PERIOD_DOCUMENTS_JOB:
+
+        async def documents(connection: AsyncConnection) -> int:
+            return await period_documents.queue_period_documents(connection, school, now)
+
+        return documents
     run = Run(job)
 
     async def remind(connection: AsyncConnection) -> int:

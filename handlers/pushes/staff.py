@@ -11,13 +11,19 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from handlers.pushes.duties import class_day_text, few_marks_text
+from handlers.pushes.period_sheets import sheet_message
 from handlers.render import day_short, esc, mark_text
 from handlers.teacher.reminders import CATEGORY_NAMES, reminder_keyboard, reminder_text
 from services.notifications.payloads import (
+    ClassDay,
+    ClassPeriodSheet,
     ClassWeek,
     CorrectionEntry,
     DeputyWeek,
+    FewMarks,
     Reminder,
+    SchoolPeriodSheet,
     StaffPayload,
 )
 from services.notifications.transport import Button, Composed
@@ -339,6 +345,13 @@ def staff_message(payload: StaffPayload) -> Composed:
         return Composed(reminder_text(payload), buttons(reminder_keyboard(payload)))
     if isinstance(payload, ClassWeek):
         return Composed(class_week_text(payload))
+    if isinstance(payload, ClassPeriodSheet | SchoolPeriodSheet):
+        return sheet_message(payload)
+    if isinstance(payload, ClassDay):
+        return Composed(class_day_text(payload))
+    if isinstance(payload, FewMarks):
+        # A class teacher's summary of every subject may outgrow one message.
+        return Composed(_fit(few_marks_text(payload).split("\n"), TEXT_LIMIT))
     return Composed(
         deputy_caption(payload),
         document=(

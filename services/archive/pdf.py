@@ -206,6 +206,8 @@ def _absences(year: ClassYear, subjects: dict[int, str]) -> Table:
 def summary_pdf(year: ClassYear, summary: Summary, *, zone: ZoneInfo, written: datetime) -> bytes:
     """The summary sheet as pages: every pupil's absences and failing subjects, then each
     pupil's grades, subjects × periods, as the paper journal's summary sheet has them."""
+    # Its heading's styles need the fonts: it is written on its own too (a period's sheet).
+    _register_fonts()
     story = _heading(year, doc.SUMMARY_TITLE, written_text(written, zone))
     header = (doc.NUMBER, doc.PUPIL, doc.ABSENT_LESSONS, doc.ABSENT_VALID, doc.LATE)
     rows: list[list[object]] = [[_text(h) for h in (*header, doc.FAILING, doc.NOT_ATTESTED)]]

@@ -22,10 +22,12 @@ from services.forecast import Forecast
 from services.journal import MarkItem, PeriodRef
 from services.notifications.payloads import (
     AttendanceChange,
+    ClassDay,
+    ClassPeriodSheet,
     ClassWeek,
-    DeputyWeek,
     Digest,
     FamilyItem,
+    FewMarks,
     FinalGrades,
     MarkChange,
     NewHomework,
@@ -177,7 +179,9 @@ async def _staff_allowed(session: AsyncSession, account_id: int, payload: StaffP
     whom they were meant for is checked again, as links and roles stand now."""
     if isinstance(payload, Reminder):
         return await access.speaks_for_staff(session, account_id, payload.staff_id)
-    if isinstance(payload, ClassWeek):
+    if isinstance(payload, FewMarks) and payload.staff_id is not None:
+        return await access.speaks_for_staff(session, account_id, payload.staff_id)
+    if isinstance(payload, ClassWeek | ClassPeriodSheet | ClassDay | FewMarks):
         return await access.is_class_teacher(session, account_id, payload.class_id)
     return await access.is_deputy(session, account_id, payload.school_id)
 
@@ -231,7 +235,7 @@ async def load_batch(
         if isinstance(message.payload, Weekly):
             await _weekly(session, recipient, message.account_id, message.payload)
             continue
-        if isinstance(message.payload, Reminder | ClassWeek | DeputyWeek):
+        if isinstance(message.payload, StaffPayload):
             # Access as it stands now: a revoked link or a role passed on drops the message.
             if await _staff_allowed(session, message.account_id, message.payload):
                 recipient.staff = message.payload

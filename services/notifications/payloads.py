@@ -206,7 +206,111 @@ class DeputyWeek(_Frozen):
     correction_days: int = 7
 
 
-StaffPayload = Reminder | ClassWeek | DeputyWeek
+class SheetPupil(_Frozen):
+    """One row of a period's summary sheet (services/archive/records.py PupilSummary)."""
+
+    name: str
+    grades: tuple[str | None, ...]  # per subject, in the sheet's order
+    absent: int
+    absent_valid: int
+    late: int
+    failing: tuple[str, ...]
+    not_attested: tuple[str, ...]
+
+
+class ClassPeriodSheet(_Frozen):
+    """The class teacher's summary sheet of a period once its finals are due (seed 004
+    §3.3.6, seed 003 §7.9): pupils × subjects with the period's grades, absences, failing."""
+
+    kind: Literal["class_period_sheet"] = "class_period_sheet"
+    class_id: int  # checked again when sent
+    class_label: str = Field(alias="class")
+    school: str
+    year: str  # 2025/26
+    zone: str
+    written: datetime
+    period_id: int
+    period_kind: str
+    period_number: int
+    starts_on: date
+    ends_on: date
+    class_teacher: str | None = None
+    subjects: tuple[str, ...]
+    pupils: tuple[SheetPupil, ...]
+    document: Literal["xlsx", "pdf"] = "xlsx"
+
+
+class DayAbsence(_Frozen):
+    """One student's absences or lateness of the day with one reason."""
+
+    name: str
+    late: bool  # lateness; otherwise absence
+    slots: tuple[int, ...]  # the lessons' numbers
+    reason: str  # models.AbsenceReason
+    valid: bool
+
+
+class ClassDay(_Frozen):
+    """The class teacher's daily attendance check (seed 001 §4.2.3)."""
+
+    kind: Literal["class_day"] = "class_day"
+    day: date
+    class_id: int  # checked again when sent
+    class_label: str = Field(default="", alias="class")
+    absences: tuple[DayAbsence, ...]
+    untaken: tuple[tuple[int, str], ...]  # lessons (number, subject) without attendance taken
+
+
+class ClassResults(_Frozen):
+    """One class's line of the school's period sheet (seed 004 §7.2, seed 003 §5.9)."""
+
+    class_label: str = Field(alias="class")
+    pupils: int  # pupils with a grade of the period: the shares are of these
+    quality: int  # of them, with only 4s and 5s (and passes), in per cent
+    success: int  # without a failing grade or н/а, in per cent
+    failing: int
+    not_attested: int
+
+
+class SchoolPeriodSheet(_Frozen):
+    """The deputy director's summary of a period across the school's classes that keep it,
+    once its finals are due (seed 004 §7.2, §4.6.4; seed 002 §2.14)."""
+
+    kind: Literal["school_period_sheet"] = "school_period_sheet"
+    school_id: int  # checked again when sent
+    school: str
+    period_id: int
+    period_kind: str
+    period_number: int
+    starts_on: date
+    ends_on: date
+    classes: tuple[ClassResults, ...]
+
+
+class FewMarksSubject(_Frozen):
+    subject: str
+    teacher: str
+    students: tuple[tuple[str, int], ...]  # name, numeric marks so far
+
+
+class FewMarks(_Frozen):
+    """Students short of marks before a period ends (seed 003 §8.4, seed 004 §5.2): to the
+    subject teacher (`staff_id`) or, every subject together, to the class teacher."""
+
+    kind: Literal["few_marks"] = "few_marks"
+    staff_id: int | None = None  # checked again when sent; None: to the class teacher
+    class_id: int  # checked again when sent
+    class_label: str = Field(default="", alias="class")
+    ends_on: date  # the period's last day
+    min_marks: int
+    subjects: tuple[FewMarksSubject, ...]
+
+
+StaffPayload = (
+    Reminder | ClassWeek | DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | ClassDay | FewMarks
+)
+# Pushes that go as a file (sendDocument), the text being its caption.
+DocumentPayload = DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet
 
 Payload = Annotated[
     MarkChange
@@ -217,7 +321,11 @@ Payload = Annotated[
     | Weekly
     | Reminder
     | ClassWeek
-    | DeputyWeek,
+    | DeputyWeek
+    | ClassPeriodSheet
+    | SchoolPeriodSheet
+    | ClassDay
+    | FewMarks,
     Field(discriminator="kind"),
 ]
 

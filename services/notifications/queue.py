@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifications.payloads import DeputyWeek, Payload, decode
+from services.notifications.payloads import DocumentPayload, Payload, decode
 
 CHANNEL = "notifications"
 # Where the stored payload stands in a claimed row (and in `Outgoing`'s fields).
@@ -49,8 +49,9 @@ class Outgoing:
 
     @property
     def method(self) -> str:
-        """The Bot API method it goes by: the deputy's weekly report is an XLSX document."""
-        return "sendDocument" if isinstance(self.payload, DeputyWeek) else "sendMessage"
+        """The Bot API method it goes by: the deputy's weekly report and the period's summary
+        sheets are documents (XLSX, PDF)."""
+        return "sendDocument" if isinstance(self.payload, DocumentPayload) else "sendMessage"
 
 
 def decode_claimed(rows: Iterable[Sequence[Any]]) -> tuple[list[Outgoing], list[int]]:
