@@ -122,31 +122,22 @@ async def run_due(engine: AsyncEngine, school: SchoolRules, now: datetime) -> As
         yield Done(run.job, run.key, queued)
 
 
+# The jobs that queue a school's messages at their hour: each queues and says how many.
+_QUEUE: dict[str, Callable[[AsyncConnection, SchoolRules, datetime], Awaitable[int]]] = {
+    WEEKLY_REPORTS_JOB: reports.queue_weekly_reports,
+    DAILY_ATTENDANCE_JOB: duties.queue_daily_attendance,
+    FEW_MARKS_JOB: duties.queue_few_marks,
+    PERIOD_DOCUMENTS_JOB: period_documents.queue_period_documents,
+}
+
+
 def _work(school: SchoolRules, job: str, now: datetime) -> Work:
-    if job == WEEKLY_REPORTS_JOB:
+    if (queue := _QUEUE.get(job)) is not None:
 
-        async def weekly(connection: AsyncConnection) -> int:
-            return await reports.queue_weekly_reports(connection, school, now)
+        async def queued(connection: AsyncConnection) -> int:
+            return await queue(connection, school, now)
 
-        return weekly
-    if job == DAILY_ATTENDANCE_JOB:
-
-        async def daily(connection: AsyncConnection) -> int:
-            return await duties.queue_daily_attendance(connection, school, now)
-
-        return daily
-    if job == FEW_MARKS_JOB:
-
-        async def few_marks(connection: AsyncConnection) -> int:
-            return await duties.queue_few_marks(connection, school, now)
-
-        return few_marks
-    if job == PERIOD_DOCUMENTS_JOB:
-
-        async def documents(connection: AsyncConnection) -> int:
-            return await period_documents.queue_period_documents(connection, school, now)
-
-        return documents
+        return queued
     run = Run(job)
 
     async def remind(connection: AsyncConnection) -> int:
