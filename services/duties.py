@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.gaps import SchoolRules
 from services.journal.school import PeriodRef, class_terms
 from services.notifications.payloads import ClassDay, DayAbsence, FewMarks, FewMarksSubject
-from services.reminders import _recipients
-from services.reports import _CLASS_PERIODS, _class_teachers, _queue
+from services.reminders import staff_readers
+from services.reports import CLASS_PERIODS, class_teacher_readers, queue_for
 
 # The day's absences and lateness of the class, lesson by lesson.
 _DAY_ABSENCES = text(
@@ -79,7 +79,7 @@ async def queue_daily_attendance(
     today = now.astimezone(school.zone).date()
     queued = 0
     for class_id, grade, letter, account, chat, quiet_from, quiet_to, zone in (
-        await connection.execute(_class_teachers(school.id, today))
+        await connection.execute(class_teacher_readers(school.id, today))
     ).all():
         params = {"class": class_id, "day": today}
         if not (await connection.execute(_HAS_LESSONS, params)).scalar_one():
@@ -89,7 +89,7 @@ async def queue_daily_attendance(
         )
         reader = (account, chat, quiet_from, quiet_to, zone)
         key = f"class_day:{class_id}:{today.isoformat()}"
-        queued += await _queue(connection, reader, key, payload, school=school, now=now)
+        queued += await queue_for(connection, reader, key, payload, school=school, now=now)
     return queued
 
 
@@ -134,11 +134,11 @@ async def queue_few_marks(connection: AsyncConnection, school: SchoolRules, now:
     today = now.astimezone(school.zone).date()
     queued = 0
     for class_id, grade, letter, *reader in (
-        await connection.execute(_class_teachers(school.id, today))
+        await connection.execute(class_teacher_readers(school.id, today))
     ).all():
         if grade < school.profile.marks_from_grade:
             continue  # no marks at all (seed 001 §4.3.6)
-        rows = (await connection.execute(_CLASS_PERIODS, {"class": class_id})).all()
+        rows = (await connection.execute(CLASS_PERIODS, {"class": class_id})).all()
         terms = class_terms(school.profile, grade, [PeriodRef(*r[1:]) for r in rows])
         term = next((t for t in terms if t.ends_on - timedelta(days) <= today <= t.ends_on), None)
         if term is None:
@@ -159,15 +159,15 @@ async def queue_few_marks(connection: AsyncConnection, school: SchoolRules, now:
             subjects=_subjects(short),
         )
         key = f"few_marks:{class_id}:{term.id}"
-        queued += await _queue(connection, tuple(reader), key, alert, school=school, now=now)
+        queued += await queue_for(connection, tuple(reader), key, alert, school=school, now=now)
         for staff, account, chat, quiet_from, quiet_to, zone, muted in (
-            await connection.execute(_recipients(sorted({who for who, _, _ in short}), now))
+            await connection.execute(staff_readers(sorted({who for who, _, _ in short}), now))
         ).all():
             if "marks" in muted or account == reader[0]:
                 # The teacher's own choice (services/reminders.py mutes); a class teacher who
                 # teaches the class has it all in the summary just queued.
                 continue
-            queued += await _queue(
+            queued += await queue_for(
                 connection,
                 (account, chat, quiet_from, quiet_to, zone),
                 f"{key}:{staff}",

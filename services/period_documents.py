@@ -31,7 +31,7 @@ from services.notifications.payloads import (
     SheetPupil,
 )
 from services.profiles import Profile
-from services.reports import _CLASS_PERIODS, _class_teachers, _deputies, _queue
+from services.reports import CLASS_PERIODS, class_teacher_readers, deputy_readers, queue_for
 
 SHEET_JOB = "period_sheet"
 # A period whose documents fell due longer ago than this is not sent late: a school that
@@ -190,7 +190,7 @@ async def queue_period_documents(
     today = now.astimezone(school.zone).date()
     readers: dict[int, list[Reader]] = defaultdict(list)
     for class_id, _grade, _letter, *found in (
-        await connection.execute(_class_teachers(school.id, today))
+        await connection.execute(class_teacher_readers(school.id, today))
     ).all():
         readers[class_id].append((found[0], found[1], found[2], found[3], found[4]))
     queued = 0
@@ -200,7 +200,7 @@ async def queue_period_documents(
     for class_id in (
         await connection.execute(_CLASSES, {"school": school.id, "today": today})
     ).scalars():
-        rows = (await connection.execute(_CLASS_PERIODS, {"class": class_id})).all()
+        rows = (await connection.execute(CLASS_PERIODS, {"class": class_id})).all()
         terms = class_terms(
             school.profile, rows[0][0] if rows else None, [PeriodRef(*row[1:]) for row in rows]
         )
@@ -216,10 +216,10 @@ async def queue_period_documents(
                 payload = sheet.model_copy(update={"document": document})
                 key = f"class_period_sheet:{class_id}:{period.id}:{document}"
                 for reader in readers[class_id]:
-                    queued += await _queue(
+                    queued += await queue_for(
                         connection, reader, key, payload, school=school, now=now
                     )
-    deputies = [tuple(row) for row in (await connection.execute(_deputies(school.id))).all()]
+    deputies = [tuple(row) for row in (await connection.execute(deputy_readers(school.id))).all()]
     for period, classes in due.values():
         if not deputies or not await _claim(connection, f"school:{school.id}:{period.id}", now):
             continue
@@ -243,7 +243,7 @@ async def queue_period_documents(
         key = f"school_period_sheet:{school.id}:{period.id}"
         for deputy in deputies:
             reader = (deputy[0], deputy[1], deputy[2], deputy[3], deputy[4])
-            queued += await _queue(connection, reader, key, report, school=school, now=now)
+            queued += await queue_for(connection, reader, key, report, school=school, now=now)
     return queued
 
 

@@ -89,7 +89,7 @@ def select_gaps(gaps: list[Gap], run: Run, now: datetime, school: SchoolRules) -
     ]
 
 
-def _recipients(staff_ids: list[int], now: datetime) -> Select[*tuple[Any, ...]]:
+def staff_readers(staff_ids: list[int], now: datetime) -> Select[*tuple[Any, ...]]:
     """The accounts of these teachers (services.access), with what each has muted now."""
     links = access.staff_accounts().subquery()
     account, mute = m.Account, m.ReminderMute
@@ -156,7 +156,7 @@ async def queue_reminders(
     by_staff: dict[int, list[Gap]] = defaultdict(list)
     for gap in chosen:
         by_staff[gap.staff_id].append(gap)
-    accounts = (await connection.execute(_recipients(list(by_staff), now))).all()
+    accounts = (await connection.execute(staff_readers(list(by_staff), now))).all()
     # What each linked teacher still wants to hear of.
     wanted: dict[int, list[tuple[int, int, set[str], datetime]]] = defaultdict(list)
     for staff, account, chat, quiet_from, quiet_to, zone, muted in accounts:

@@ -54,7 +54,7 @@ def week_of(day: date) -> tuple[date, date]:
 # --- the class teacher's week --------------------------------------------------------------
 
 
-def _class_teachers(school_id: int, today: date) -> Select[*tuple[Any, ...]]:
+def class_teacher_readers(school_id: int, today: date) -> Select[*tuple[Any, ...]]:
     """The class teachers' accounts (services.access) of the school's classes this year."""
     teachers = access.class_teacher_accounts().subquery()
     school_class, year, account = m.SchoolClass, m.AcademicYear, m.Account
@@ -127,7 +127,7 @@ _FAILING = text(
 )
 
 # The periods of the class's year, and its grade: which of them it follows is its grade's.
-_CLASS_PERIODS = text(
+CLASS_PERIODS = text(
     """
     SELECT c.grade, p.id, p.kind, p.number, p.starts_on, p.ends_on
     FROM classes c JOIN periods p ON p.academic_year_id = c.academic_year_id
@@ -159,7 +159,7 @@ async def class_week(
             },
         )
     ).all()
-    rows = (await connection.execute(_CLASS_PERIODS, {"class": class_id})).all()
+    rows = (await connection.execute(CLASS_PERIODS, {"class": class_id})).all()
     terms = class_terms(
         school.profile, rows[0][0] if rows else None, [PeriodRef(*r[1:]) for r in rows]
     )
@@ -204,7 +204,7 @@ async def class_week(
 # --- the deputy's report --------------------------------------------------------------------
 
 
-def _deputies(school_id: int) -> Select[*tuple[Any, ...]]:
+def deputy_readers(school_id: int) -> Select[*tuple[Any, ...]]:
     """The accounts of the school's deputy directors and administrators (services.access)."""
     deputies = access.deputy_accounts().subquery()
     account = m.Account
@@ -372,7 +372,7 @@ async def queue_weekly_reports(
     queued = 0
     week_key = f"{start.isocalendar().year}-W{start.isocalendar().week:02d}"
     for class_id, grade, letter, account, chat, quiet_from, quiet_to, zone in (
-        await connection.execute(_class_teachers(school.id, today))
+        await connection.execute(class_teacher_readers(school.id, today))
     ).all():
         week = await class_week(
             connection,
@@ -386,17 +386,19 @@ async def queue_weekly_reports(
         )
         reader = (account, chat, quiet_from, quiet_to, zone)
         key = f"class_week:{class_id}:{week_key}"
-        queued += await _queue(connection, reader, key, week, school=school, now=now)
-    deputies = (await connection.execute(_deputies(school.id))).all()
+        queued += await queue_for(connection, reader, key, week, school=school, now=now)
+    deputies = (await connection.execute(deputy_readers(school.id))).all()
     if deputies:
         report = await deputy_week(connection, school, start=start, end=end, gaps=gaps, now=now)
         for reader in deputies:
             key = f"deputy_week:{school.id}:{week_key}"
-            queued += await _queue(connection, tuple(reader), key, report, school=school, now=now)
+            queued += await queue_for(
+                connection, tuple(reader), key, report, school=school, now=now
+            )
     return queued
 
 
-async def _queue(
+async def queue_for(
     connection: AsyncConnection,
     reader: tuple[int, int, time, time, str | None],
     key: str,

@@ -19,11 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.archive import document as doc
 from services.archive.manifest import ArchiveInfo, ClassEntry, write_manifest
-from services.archive.pdf import journal_pdf, summary_pdf
 from services.archive.reading import read_class_year
 from services.archive.records import ClassYear, Summary, summarize
 from services.archive.target import ArchiveError, Target
-from services.archive.xlsx import journal_xlsx, summary_xlsx
 
 Progress = Callable[[str, int, int], None]
 # The steps of a class that progress counts: reading it, its two workbooks, its two PDFs.
@@ -54,6 +52,11 @@ def _write_class(
     staging: Path, year: ClassYear, summary: Summary, *, zone: ZoneInfo, now: datetime, pdf: bool
 ) -> list[str]:
     """One format of a class's two documents; the files' paths relative to the archive."""
+    # Imported here: reportlab and matplotlib cost half a second, and the scheduler, which
+    # imports this package for the period-end sheets, must not pay it at start-up.
+    from services.archive.pdf import journal_pdf, summary_pdf
+    from services.archive.xlsx import journal_xlsx, summary_xlsx
+
     folder = staging / year.klass
     folder.mkdir(exist_ok=True)
     if pdf:

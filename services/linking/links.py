@@ -16,7 +16,6 @@ from services.linking import holds
 from services.linking.codes import cancel_unused_codes
 from services.linking.people import (
     PersonId,
-    PersonKind,
     check_person,
     person_columns,
     person_details,
@@ -118,26 +117,16 @@ async def restore_person(session: AsyncSession, *, person: PersonId, now: dateti
     return lifted
 
 
-def _person_of(guardian_id: int | None, student_id: int | None, staff_id: int | None) -> PersonId:
-    """The person a link row names in one of its three columns."""
-    if guardian_id is not None:
-        return PersonId(PersonKind.GUARDIAN, guardian_id)
-    if student_id is not None:
-        return PersonId(PersonKind.STUDENT, student_id)
-    assert staff_id is not None
-    return PersonId(PersonKind.STAFF, staff_id)
-
-
 async def report_lost(session: AsyncSession, *, account_id: int, now: datetime) -> int:
     """ "I lost my phone": every person this account is linked to loses every link, on every
     account, and their unused codes, and is held until the school gives a new code. How many
     people. Commits."""
-    rows = await session.execute(
-        select(m.AccountLink.guardian_id, m.AccountLink.student_id, m.AccountLink.staff_id).where(
+    links = await session.scalars(
+        select(m.AccountLink).where(
             m.AccountLink.account_id == account_id, m.AccountLink.revoked_at.is_(None)
         )
     )
-    people = {_person_of(*row) for row in rows}
+    people = {PersonId.of_link(link) for link in links}
     for person in sorted(people, key=lambda p: (p.kind.value, p.id)):
         await revoke_person(
             session,
@@ -192,12 +181,10 @@ async def list_links(session: AsyncSession, *, include_revoked: bool = False) ->
         query = query.where(m.AccountLink.revoked_at.is_(None))
     result = []
     for link, name, zone in (await session.execute(query)).all():
-        kind = PersonKind(link.role)
-        person_id = link.guardian_id or link.student_id or link.staff_id or 0
         result.append(
             LinkInfo(
                 account_id=link.account_id,
-                person=PersonId(kind, int(person_id)),
+                person=PersonId.of_link(link),
                 name=str(name or ""),
                 created_at=link.created_at,
                 revoked_at=link.revoked_at,

@@ -29,6 +29,13 @@ class PersonId:
         return f"{self.kind.value}:{self.id}"
 
     @classmethod
+    def of_link(cls, link: m.AccountLink) -> PersonId:
+        """The person an account link names (its role says which of its three columns)."""
+        return cls(
+            PersonKind(link.role), int(link.guardian_id or link.student_id or link.staff_id or 0)
+        )
+
+    @classmethod
     def parse(cls, text: str) -> PersonId:
         """`guardian:12`, `student:34` or `staff:5`."""
         kind, _, number = text.partition(":")
