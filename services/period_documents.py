@@ -1,5 +1,6 @@
-"""Period-end documents (seed 004 §3.3.6, §7.2; seed 003 §5.9, §7.9; seed 002 §2.14): once a
-period's final grades are due, its class teacher gets the class's summary sheet as XLSX and PDF.
+"""Period-end documents (seed 004 §3.3.6, §7.2, §4.6.4; seed 003 §5.9, §7.9; seed 002 §2.14):
+once a period's final grades are due, its class teacher gets the class's summary sheet as XLSX
+and PDF, the deputy the school's sheet, and each family the pupil's report card.
 
 The moment is the profile's `finals_days` after the period's last day (None, not stated: the
 last day itself), at midnight in the school's zone, for each class's own kind of period
@@ -14,19 +15,23 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services import access
 from services.archive import records as r
 from services.archive.reading import read_class_year
 from services.archive.target import ClassRef, Target
 from services.db import models as m
 from services.gaps import SchoolRules
 from services.journal.school import PeriodRef, class_terms
+from services.notifications.fanout import after_quiet_hours
 from services.notifications.payloads import (
     ClassPeriodSheet,
     ClassResults,
+    PeriodReportCard,
     SchoolPeriodSheet,
     SheetPupil,
 )
@@ -206,6 +211,8 @@ async def queue_period_documents(
         )
         for period in due_periods(school, terms, now):
             due.setdefault(period.id, (period, []))[1].append(class_id)
+            if await _claim(connection, f"cards:{class_id}:{period.id}", now):
+                queued += await queue_report_cards(connection, school, class_id, period, now)
             if not readers[class_id] or not await _claim(
                 connection, f"{class_id}:{period.id}", now
             ):
@@ -244,6 +251,64 @@ async def queue_period_documents(
         for deputy in deputies:
             reader = (deputy[0], deputy[1], deputy[2], deputy[3], deputy[4])
             queued += await queue_for(connection, reader, key, report, school=school, now=now)
+    return queued
+
+
+_CARD = text(
+    """
+    INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
+                               not_before)
+    VALUES (:account, :chat, :student, 'report_card', :key, CAST(:payload AS jsonb),
+            :not_before)
+    ON CONFLICT (account_id, dedup_key) DO NOTHING
+    """
+)
+
+
+async def queue_report_cards(
+    connection: AsyncConnection,
+    school: SchoolRules,
+    class_id: int,
+    period: PeriodRef,
+    now: datetime,
+) -> int:
+    """Each family of the class's pupils (a guardian with consent, the pupil's own account:
+    services.access) gets the pupil's report card of the period (seed 004 §4.6.4), after
+    their quiet hours. The card is built when sent, as access and grades stand then."""
+    pupils = (
+        await connection.execute(
+            select(m.Student.id).where(m.Student.class_id == class_id, m.Student.left_at.is_(None))
+        )
+    ).scalars()
+    links = access.family_accounts(pupils).subquery()
+    account = m.Account
+    rows = await connection.execute(
+        select(
+            links.c.account_id,
+            links.c.student_id,
+            account.chat_id,
+            account.quiet_from,
+            account.quiet_to,
+            account.timezone,
+        ).join(account, and_(account.id == links.c.account_id, account.is_active))
+    )
+    payload = PeriodReportCard(period_id=period.id).model_dump_json()
+    queued = 0
+    for account_id, student_id, chat, quiet_from, quiet_to, zone in rows:
+        result = await connection.execute(
+            _CARD,
+            {
+                "account": account_id,
+                "chat": chat,
+                "student": student_id,
+                "key": f"report_card:{student_id}:{period.id}",
+                "payload": payload,
+                "not_before": after_quiet_hours(
+                    now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to
+                ),
+            },
+        )
+        queued += int(result.rowcount)
     return queued
 
 

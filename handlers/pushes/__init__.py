@@ -6,6 +6,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.pushes.family import Composer, family_text
 from handlers.pushes.staff import staff_message
+from handlers.report_card import card_document, card_filename, period_end_caption
 from services.notifications.content import MessageContent
 from services.notifications.transport import Composed
 
@@ -22,4 +23,10 @@ class PushRenderer:
         with self.i18n.context(), self.i18n.use_locale(content.language or self.default_locale):
             if content.staff is not None:
                 return staff_message(content.staff)
+            if content.report_card is not None:
+                card = content.report_card
+                document = card_document(card, pdf=True)
+                return Composed(
+                    period_end_caption(card), document=(card_filename(card, "pdf"), document)
+                )
             return Composed(family_text(Composer(self.i18n), content))

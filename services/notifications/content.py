@@ -31,11 +31,13 @@ from services.notifications.payloads import (
     FinalGrades,
     MarkChange,
     NewHomework,
+    PeriodReportCard,
     Reminder,
     StaffPayload,
     Weekly,
 )
 from services.notifications.queue import Outgoing
+from services.report_card import ReportCard, build
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +105,15 @@ class MessageContent:
     weekly: list[WeeklyChild] = field(default_factory=list)
     # A message to staff (reminder, weekly summaries): its payload as queued.
     staff: StaffPayload | None = None
+    # A family's report card at a period's end, built now.
+    report_card: ReportCard | None = None
 
     @property
     def has_content(self) -> bool:
         return (
             bool(self.weekly)
             or bool(self.staff)
+            or self.report_card is not None
             or any(
                 any(v for v in group.values())
                 for group in (self.marks, self.attendance, self.finals, self.homework)
@@ -235,6 +240,9 @@ async def load_batch(
         if isinstance(message.payload, Weekly):
             await _weekly(session, recipient, message.account_id, message.payload)
             continue
+        if isinstance(message.payload, PeriodReportCard):
+            recipient.report_card = await _report_card(session, message, message.payload)
+            continue
         if isinstance(message.payload, StaffPayload):
             # Access as it stands now: a revoked link or a role passed on drops the message.
             if await _staff_allowed(session, message.account_id, message.payload):
@@ -255,6 +263,27 @@ async def load_batch(
     await _finals(session, _of(visible, FinalGrades))
     await _homework(session, _of(visible, NewHomework))
     return result
+
+
+async def _report_card(
+    session: AsyncSession, message: Outgoing, payload: PeriodReportCard
+) -> ReportCard | None:
+    """The card, if the account is still the pupil's family (a class teacher's view is not a
+    family's) and the period is still the school's."""
+    try:
+        student = await access.student_for(session, message.account_id, message.student_id or 0)
+    except access.NotFound:
+        return None
+    if student.relation == access.Relation.CLASS_TEACHER:
+        return None
+    context = await journal.school_context(
+        session, student.school_id, datetime.now(UTC), class_id=student.class_id
+    )
+    try:
+        period = context.period(payload.period_id)
+    except access.NotFound:
+        return None
+    return await build(session, student, period, context)
 
 
 async def _marks(session: AsyncSession, parts: list[_Part[MarkChange]]) -> None:

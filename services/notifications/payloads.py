@@ -68,6 +68,15 @@ class NewHomework(_Item):
     lesson_id: int | None = None
 
 
+class PeriodReportCard(_Frozen):
+    """A family's report card of a period once its final grades are due (seed 004 §4.6.4,
+    seed 003 §5.9); built from the journal when sent, as access stands then. The child is
+    in the row (`notifications.student_id`)."""
+
+    kind: Literal["report_card"] = "report_card"
+    period_id: int
+
+
 FamilyItem = Annotated[
     MarkChange | AttendanceChange | FinalGrades | NewHomework, Field(discriminator="kind")
 ]
@@ -310,7 +319,7 @@ StaffPayload = (
     Reminder | ClassWeek | DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | ClassDay | FewMarks
 )
 # Pushes that go as a file (sendDocument), the text being its caption.
-DocumentPayload = DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet
+DocumentPayload = DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | PeriodReportCard
 
 Payload = Annotated[
     MarkChange
@@ -325,7 +334,8 @@ Payload = Annotated[
     | ClassPeriodSheet
     | SchoolPeriodSheet
     | ClassDay
-    | FewMarks,
+    | FewMarks
+    | PeriodReportCard,
     Field(discriminator="kind"),
 ]
 

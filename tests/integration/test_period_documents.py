@@ -4,22 +4,28 @@ due, the class teacher gets the class's summary sheet of that period as XLSX and
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
+import pypdfium2
+import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.i18n import make_i18n
+from handlers.pushes import PushRenderer
 from handlers.pushes.staff import staff_message
 from services import reminders
 from services.db import models as m
+from services.notifications.content import load_notices
 from services.notifications.payloads import (
     ClassPeriodSheet,
+    PeriodReportCard,
     SchoolPeriodSheet,
     SheetPupil,
     decode,
 )
+from services.notifications.queue import CLAIM, Outgoing, decode_claimed
 from services.period_documents import class_results, queue_period_documents
 from services.scheduling import PERIOD_DOCUMENTS_JOB, due_runs
 from tests.fixtures.factories import add_staff
@@ -193,3 +199,103 @@ def test_quality_counts_only_4s_and_5s_and_success_excludes_2s_and_not_attested(
     results = class_results(sheet)
     assert (results.pupils, results.quality, results.success) == (4, 25, 50)
     assert (results.failing, results.not_attested) == (1, 1)
+
+
+PARENT_ACCOUNT = 611
+
+
+async def claim_all(connection: AsyncConnection) -> list[Outgoing]:
+    """Every pending message as the worker claims it, quiet hours aside."""
+    later = AFTER + timedelta(days=2)
+    rows = await connection.execute(
+        CLAIM, {"now": later, "until": later + timedelta(minutes=1), "limit": 1000}
+    )
+    messages, unreadable = decode_claimed(rows.all())
+    assert unreadable == []
+    return messages
+
+
+async def test_each_family_gets_the_report_card_once_the_periods_finals_are_due(
+    session: AsyncSession, two_kinds: TwoKinds
+) -> None:
+    """Seed 004 §4.6.4: the families learn the period's results; the card is built when sent,
+    with the period's grade (a correction shown with the grade it replaced)."""
+    await _class_teacher(session, two_kinds)
+    school = two_kinds.school
+    session.add(
+        m.Account(
+            id=PARENT_ACCOUNT,
+            channel_user_id=PARENT_ACCOUNT,
+            chat_id=PARENT_ACCOUNT,
+            language="ru",
+        )
+    )
+    await session.flush()
+    session.add(
+        m.AccountLink(account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id)
+    )
+    await session.flush()
+    connection = await session.connection()
+    [rules] = await reminders.schools(connection, [school.school_id])
+    await queue_period_documents(connection, rules, AFTER)
+    await queue_period_documents(connection, rules, AFTER.replace(hour=15))
+    rows = (
+        await connection.execute(
+            text(
+                "SELECT id, student_id, payload FROM notifications"
+                " WHERE account_id = :a AND category = 'report_card'"
+            ),
+            {"a": PARENT_ACCOUNT},
+        )
+    ).all()
+    # Миша's quarter is over; Полина (10А) keeps half-years, whose first is not.
+    assert [(row.student_id, decode(row.payload)) for row in rows] == [
+        (school.student_id, PeriodReportCard(period_id=two_kinds.q1))
+    ]
+    [row] = rows
+    [message] = [item for item in await claim_all(connection) if item.id == row.id]
+    with time_machine.travel(AFTER, tick=False):
+        content = await load_notices(session, message)
+    assert content is not None and content.report_card is not None
+    card = content.report_card
+    assert [(r.subject, r.final, r.forecast) for r in card.rows] == [("Алгебра", "2", None)]
+    composed = PushRenderer(make_i18n("ru"), "ru")(content)
+    assert composed.text.splitlines() == [
+        "📄 Табель успеваемости: 1-я четверть (1 сент. – 24 окт.)",
+        "Миша Иванов, 7Б",
+    ]
+    assert composed.document is not None
+    name, pdf = composed.document
+    assert name == f"report-card-Миша-{date(2026, 10, 24).isoformat()}.pdf"
+    page = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    assert "Алгебра" in page and "2026/27" in page
+
+
+async def test_no_report_card_once_the_link_is_gone(
+    session: AsyncSession, two_kinds: TwoKinds
+) -> None:
+    """Access is checked again when the card is sent: a revoked link gets nothing."""
+    school = two_kinds.school
+    session.add(
+        m.Account(
+            id=PARENT_ACCOUNT,
+            channel_user_id=PARENT_ACCOUNT,
+            chat_id=PARENT_ACCOUNT,
+            language="ru",
+        )
+    )
+    await session.flush()
+    link = m.AccountLink(
+        account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id
+    )
+    session.add(link)
+    await session.flush()
+    connection = await session.connection()
+    [rules] = await reminders.schools(connection, [school.school_id])
+    assert await queue_period_documents(connection, rules, AFTER) >= 1
+    link.revoked_at = AFTER
+    await session.flush()
+    [message] = [m_ for m_ in await claim_all(connection) if m_.account_id == PARENT_ACCOUNT]
+    with time_machine.travel(AFTER, tick=False):
+        content = await load_notices(session, message)
+    assert content is not None and not content.has_content
