@@ -52,6 +52,13 @@ class FinalsCb(CallbackData, prefix="fn"):
     s: int
 
 
+class YearsCb(CallbackData, prefix="yr"):
+    """A student's earlier school years (y=0: the list), read only."""
+
+    s: int
+    y: int = 0
+
+
 class ChartCb(CallbackData, prefix="ch"):
     s: int
     sub: int
@@ -86,3 +93,48 @@ class LostCb(CallbackData, prefix="lost"):
     """/lost ("I lost my phone"): `go` ends every session of the account's people, `keep` none."""
 
     a: str
+
+
+# --- staff screens (handlers/teacher) ---------------------------------------------------------
+
+
+class StaffDayCb(CallbackData, prefix="sd"):
+    """A teacher's own lessons of a day (a proleptic ordinal)."""
+
+    d: int
+
+
+class TaughtCb(CallbackData, prefix="tm"):
+    """A teacher's class in their subject: the pupils' marks, read only."""
+
+    c: int
+    sub: int
+    p: int = 0
+
+
+class CardCb(CallbackData, prefix="cd"):
+    """A pupil's whole card for their class teacher."""
+
+    s: int
+    p: int = 0
+
+
+class ClassToolCb(CallbackData, prefix="ct"):
+    """The class teacher's tools: f families, k codes (ka everyone not linked, kp a pupil's
+    family), w the class's week."""
+
+    c: int
+    a: str
+    w: int = 0  # weeks back
+    s: int = 0  # a pupil
+
+
+class DeputyCb(CallbackData, prefix="dp"):
+    """The deputy's journal-keeping report: r the report, c choose a class, t choose a
+    period, x the XLSX."""
+
+    sc: int  # the school
+    a: str = "r"
+    c: int = 0  # a class; 0 the whole school
+    w: int = 0  # weeks back
+    p: int = 0  # a period instead of a week

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.family import children, diary, marks, pictures, records
+from handlers.family import children, diary, marks, pictures, records, years
 
 
 def create_router() -> Router:
@@ -16,5 +16,6 @@ def create_router() -> Router:
         pictures.create_router(),
         diary.create_router(),
         records.create_router(),
+        years.create_router(),
     )
     return router

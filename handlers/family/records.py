@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 
-from handlers.callbacks import AttendanceCb, FinalsCb, MarksCb, MarksView
+from handlers.callbacks import AttendanceCb, FinalsCb, MarksCb, MarksView, YearsCb
 from handlers.checks import screen
 from handlers.family.base import PeriodCheck, PeriodViewing, StudentCheck, Viewing
 from handlers.keyboards import BTN_ATTENDANCE, BTN_FINALS, Keyboard, period_row
@@ -158,6 +158,7 @@ def finals_keyboard(student: StudentRef) -> InlineKeyboardMarkup:
     builder.button(
         text=_("📈 Forecast"), callback_data=MarksCb(s=student.id, v=MarksView.FORECAST)
     )
+    builder.button(text=_("🗂 Earlier years"), callback_data=YearsCb(s=student.id))
     return builder.as_markup()
 
 
