@@ -235,6 +235,12 @@ PROFILES: dict[str, Profile] = {
         finals_days=-2,
         half_years_from_grade=10,
         few_marks_alert_days=14,  # §5.2: enough marks for the quarter and half-year
+        # §4.4.1 gives the lesson's own entries the day; no clause gives written or control
+        # work's marks a time of their own, so they are reminded only once the school sets one.
+        written_due=None,
+        control_due=None,
+        monitoring_due=None,
+        essay_senior_due=None,
     ),
     # seed 003: marks of every kind of work "в сроки, установленные локальным нормативным
     # актом школы" (§8.5) and the rest of the journal "своевременно" (§8.1): it states no
