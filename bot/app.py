@@ -65,6 +65,7 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
             BotCommand(
                 command="timetable", description=i18n.gettext("Timetable: /timetable 25.11")
             ),
+            BotCommand(command="contact", description=i18n.gettext("Write to a teacher")),
             BotCommand(command="help", description=i18n.gettext("What the bot can do")),
             BotCommand(command="language", description=i18n.gettext("Choose the language")),
             BotCommand(command="logout", description=i18n.gettext("Unlink this account")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, family, teacher
+from handlers import common, contact, family, teacher
 from handlers.common import fallback, group
 from handlers.filters import PrivateChat, only_in
 
@@ -19,6 +19,7 @@ def create_router() -> Router:
         common.create_router(),
         family.create_router(),
         teacher.create_router(),
+        contact.create_router(),
         fallback.create_router(),
     )
     root = Router(name=__name__)

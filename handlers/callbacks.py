@@ -95,6 +95,12 @@ class LostCb(CallbackData, prefix="lost"):
     a: str
 
 
+class LogoutCb(CallbackData, prefix="logout"):
+    """/logout asked once more: `go` unlinks this account, `keep` leaves it linked."""
+
+    a: str
+
+
 # --- staff screens (handlers/teacher) ---------------------------------------------------------
 
 
@@ -138,3 +144,14 @@ class DeputyCb(CallbackData, prefix="dp"):
     c: int = 0  # a class; 0 the whole school
     w: int = 0  # weeks back
     p: int = 0  # a period instead of a week
+
+
+class ContactCb(CallbackData, prefix="tk"):
+    """Talking to the school (services/contact.py): `to` a teacher (t: staff) about a child,
+    `ill` the child is ill today, `re` answer a thread (t), `ok` confirm an illness note (m),
+    `x` stop writing; each checked again on the press."""
+
+    a: str
+    s: int = 0  # the student
+    t: int = 0  # a member of staff (to) or a thread (re, ill)
+    m: int = 0  # a message (ok)

@@ -81,6 +81,9 @@ BTN_CHILD = __("👥 Switch child")
 BTN_SETTINGS = __("⚙️ Settings")
 BTN_MY_CLASS = __("🏫 My class")
 BTN_REMINDERS = __("⏰ Reminders")
+BTN_MY_LESSONS = __("🗓 My lessons")
+BTN_CLASS_MARKS = __("📒 Marks of my classes")
+BTN_JOURNAL_REPORT = __("📊 Journal keeping")
 
 
 def main_menu(identity: Identity, children: Sequence[StudentRef]) -> ReplyKeyboardMarkup | None:
@@ -97,7 +100,12 @@ def main_menu(identity: Identity, children: Sequence[StudentRef]) -> ReplyKeyboa
     if identity.class_teacher_of:
         rows.append([KeyboardButton(text=str(BTN_MY_CLASS))])
     if identity.is_staff:
+        rows.append(
+            [KeyboardButton(text=str(BTN_MY_LESSONS)), KeyboardButton(text=str(BTN_CLASS_MARKS))]
+        )
         rows.append([KeyboardButton(text=str(BTN_REMINDERS))])
+    if identity.deputy_of:
+        rows[-1].append(KeyboardButton(text=str(BTN_JOURNAL_REPORT)))
     if not rows and not identity.is_linked:
         return None
     rows.append([KeyboardButton(text=str(BTN_SETTINGS))])

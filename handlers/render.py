@@ -60,11 +60,13 @@ def day_long(day: date) -> str:
     return format_date(day, "EEEE, d MMMM", locale=locale())
 
 
-def day_title(day: date) -> str:
+def day_title(day: date, *, with_year: bool = False) -> str:
     """The day a screen is for: "for {day}" needs the accusative in Russian, which Babel does
-    not inflect, so each language orders the date its own way (ru "25 ноября, среда")."""
+    not inflect, so each language orders the date its own way (ru "25 ноября, среда"); with
+    the year for a day of another school year (ru "3 декабря 2025, среда")."""
     # The msgstr is a Babel date pattern.
-    return format_date(day, _("EEEE, d MMMM"), locale=locale())
+    pattern = _("EEEE, d MMMM y") if with_year else _("EEEE, d MMMM")
+    return format_date(day, pattern, locale=locale())
 
 
 def clock(moment: time) -> str:
@@ -115,8 +117,36 @@ def period_title(period: PeriodRef) -> str:
     )
 
 
-def mark_text(value: str) -> str:
-    """A five-point mark as it is; a special mark as a word."""
+def pgettext(context: str, message: str) -> str:
+    """gettext with a context, which aiogram's I18n lacks (pybabel extracts `pgettext` by
+    default): one English text read differently, here by the pupil's sex ("m", "f")."""
+    i18n = get_i18n()
+    translator = i18n.locales.get(i18n.current_locale)
+    return message if translator is None else translator.pgettext(context, message)
+
+
+def by_sex(sex: str | None, male: str, female: str, neutral: str) -> str:
+    """The wording that fits the pupil: Russian past tense and short adjectives agree with the
+    pupil's sex ("опоздал", "опоздала"); with the sex unknown, a neutral wording."""
+    if sex == "m":
+        return male
+    if sex == "f":
+        return female
+    return neutral
+
+
+def mark_text(value: str, sex: str | None = None) -> str:
+    """A five-point mark as it is; a special mark as a word, "exempt" and "not attested" in the
+    pupil's gender when the sex is given (students.sex), a neutral word otherwise."""
+    if value == "осв":
+        return by_sex(sex, pgettext("m", "exempt"), pgettext("f", "exempt"), _("exempt"))
+    if value == "н/а":
+        return by_sex(
+            sex,
+            pgettext("m", "not attested"),
+            pgettext("f", "not attested"),
+            _("not attested"),
+        )
     word = SPECIAL_MARKS.get(value)
     return str(word) if word is not None else esc(value)
 

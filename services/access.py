@@ -54,6 +54,8 @@ class StudentRef:
     first_name: str
     last_name: str
     relation: Relation
+    # "m", "f" or None: the words that agree with the pupil (handlers/render.py by_sex).
+    sex: str | None = None
 
     @property
     def name(self) -> str:
@@ -76,6 +78,8 @@ class Identity:
     student_ids: tuple[int, ...]
     staff_ids: tuple[int, ...]
     class_teacher_of: tuple[int, ...]
+    # Schools whose journal-keeping reports the account reads (deputy, administrator).
+    deputy_of: tuple[int, ...] = ()
 
     @property
     def is_linked(self) -> bool:
@@ -125,6 +129,7 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
     students = tuple(s for _, s, _ in links if s is not None)
     staff = tuple(t for _, _, t in links if t is not None)
     classes: tuple[int, ...] = ()
+    deputy_of: tuple[int, ...] = ()
     if staff:
         teachers = class_teacher_accounts().subquery()
         rows = await session.scalars(
@@ -133,12 +138,20 @@ async def identity(session: AsyncSession, account_id: int) -> Identity:
             .order_by(teachers.c.assignment_id)
         )
         classes = tuple(dict.fromkeys(rows))
+        deputies = deputy_accounts().subquery()
+        schools = await session.scalars(
+            select(deputies.c.school_id)
+            .where(deputies.c.account_id == account_id)
+            .order_by(deputies.c.school_id)
+        )
+        deputy_of = tuple(dict.fromkeys(schools))
     return Identity(
         account_id=account_id,
         guardian_ids=guardians,
         student_ids=students,
         staff_ids=staff,
         class_teacher_of=classes,
+        deputy_of=deputy_of,
     )
 
 
@@ -175,6 +188,7 @@ async def _students(
             m.Student.first_name,
             m.Student.last_name,
             seen.c.relation,
+            m.Student.sex,
         )
         .join(seen, seen.c.student_id == m.Student.id)
         .outerjoin(m.SchoolClass, m.SchoolClass.id == m.Student.class_id)
@@ -182,9 +196,9 @@ async def _students(
         .order_by(m.Student.first_name, m.Student.id)
     )
     found: dict[int, StudentRef] = {}
-    for sid, school, klass, grade, letter, first, last, relation in rows:
+    for sid, school, klass, grade, letter, first, last, relation, sex in rows:
         ref = StudentRef(
-            sid, school, klass, class_label(grade, letter), first, last, Relation(relation)
+            sid, school, klass, class_label(grade, letter), first, last, Relation(relation), sex
         )
         held = found.get(sid)
         if held is None or _CLOSEST.index(ref.relation) < _CLOSEST.index(held.relation):
@@ -329,6 +343,39 @@ def family_accounts(
     return union_all(own, guardian)
 
 
+def leaver_families(student_ids: Iterable[int]) -> CompoundSelect[*tuple[Any, ...]]:
+    """(account_id, student_id) of the families of pupils who left the school: the pupil's
+    own link, and a guardian's whose guardianship lasted until the pupil left (the roster
+    may end it the same day), with consent on record and the link not revoked. Whom the
+    final report goes to (seed 003 §7.7); nothing else reads a pupil who left."""
+    link, student = m.AccountLink, m.Student
+    students = _ids(student_ids)
+    own = (
+        select(link.account_id, link.student_id)
+        .join(student, student.id == link.student_id)
+        .where(
+            link.revoked_at.is_(None),
+            link.student_id == students,
+            student.left_at.is_not(None),
+            _consented(student.id),
+        )
+    )
+    guardian = (
+        select(link.account_id, m.Guardianship.student_id)
+        .join(
+            link, and_(link.guardian_id == m.Guardianship.guardian_id, link.revoked_at.is_(None))
+        )
+        .join(student, student.id == m.Guardianship.student_id)
+        .where(
+            m.Guardianship.student_id == students,
+            student.left_at.is_not(None),
+            or_(m.Guardianship.ended_on.is_(None), m.Guardianship.ended_on >= student.left_at),
+            _consented(m.Guardianship.student_id),
+        )
+    )
+    return union_all(own, guardian)
+
+
 async def family_names(
     session: AsyncSession, pairs: set[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
@@ -413,3 +460,157 @@ async def is_class_teacher(session: AsyncSession, account_id: int, class_id: int
 async def is_deputy(session: AsyncSession, account_id: int, school_id: int) -> bool:
     """Whether the account is linked now to the school's deputy director or administrator."""
     return await _holds(session, deputy_accounts(), account_id=account_id, school_id=school_id)
+
+
+# --- staff screens: a teacher's own classes, a deputy's schools --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaughtRef:
+    """A class and a subject its teacher teaches: what the teacher may read the marks of."""
+
+    class_id: int
+    school_id: int
+    label: str
+    subject_id: int
+    subject: str
+
+
+def teaching_accounts() -> Select[*tuple[Any, ...]]:
+    """(account_id, class_id, subject_id) of every account linked now to a teacher of the
+    subject in the class: by a teaching assignment, or as the lesson's own teacher (a one-off
+    substitute is not). Seed 003 §3.1: "учитель имеет право доступа к данным по своему
+    предмету (оценки всех обучающихся классов, в которых учитель ведёт уроки)"."""
+    links = staff_accounts().subquery()
+    assigned = select(
+        links.c.account_id, m.TeachingAssignment.class_id, m.TeachingAssignment.subject_id
+    ).join(m.TeachingAssignment, m.TeachingAssignment.staff_id == links.c.staff_id)
+    taught = (
+        select(links.c.account_id, m.Lesson.class_id, m.Lesson.subject_id)
+        .join(m.Lesson, m.Lesson.teacher_id == links.c.staff_id)
+        .distinct()
+    )
+    return union_all(assigned, taught)  # type: ignore[return-value]
+
+
+async def taught_for(
+    session: AsyncSession, account_id: int, class_id: int, subject_id: int
+) -> TaughtRef:
+    """The class and subject if the account teaches that subject there now (SPEC §3: "own
+    classes' marks in own subjects"). Raises NotFound otherwise, whether or not they exist."""
+    _check_id(class_id)
+    _check_id(subject_id)
+    teaching = teaching_accounts().subquery()
+    row = (
+        await session.execute(
+            select(
+                m.SchoolClass.school_id, m.SchoolClass.grade, m.SchoolClass.letter, m.Subject.name
+            )
+            .join(m.Subject, m.Subject.school_id == m.SchoolClass.school_id)
+            .where(
+                m.SchoolClass.id == class_id,
+                m.Subject.id == subject_id,
+                exists().where(
+                    teaching.c.account_id == account_id,
+                    teaching.c.class_id == class_id,
+                    teaching.c.subject_id == subject_id,
+                ),
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(class_id)
+    school_id, grade, letter, subject = row
+    return TaughtRef(class_id, school_id, class_label(grade, letter), subject_id, subject)
+
+
+async def school_class(session: AsyncSession, school_id: int, class_id: int) -> ClassRef:
+    """A class of this school, for a reader already allowed the school's reports (a deputy);
+    NotFound for another school's class or none."""
+    _check_id(class_id)
+    row = (
+        await session.execute(
+            select(m.SchoolClass.grade, m.SchoolClass.letter).where(
+                m.SchoolClass.id == class_id, m.SchoolClass.school_id == school_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(class_id)
+    return ClassRef(id=class_id, school_id=school_id, label=class_label(row[0], row[1]))
+
+
+# --- talking to the school: whom a family may write to ------------------------------------------
+
+
+async def family_student(session: AsyncSession, account_id: int, student_id: int) -> StudentRef:
+    """The student if the account is the student themself or their guardian now (seed 003
+    §3.7: parents correspond about their own child); NotFound otherwise, a class teacher's
+    reading access included."""
+    found = await _students(session, _family_relations(account_id, student_id))
+    if not found:
+        raise NotFound(student_id)
+    return found[0]
+
+
+async def student_teachers(
+    session: AsyncSession, student: StudentRef
+) -> dict[int, tuple[bool, tuple[str, ...]]]:
+    """The staff a family may write to about the student, by staff id: the class teacher of
+    the student's class (seed 001 §4.2.6) and the teachers of its subjects, by teaching
+    assignment or as the teacher of the class's lessons (their subgroup's only; seed 003
+    §3.7), each still on the staff and linked to an account now; with whether they are the
+    class teacher and the subjects they teach the student."""
+    if student.class_id is None:
+        return {}
+    linked = staff_accounts().subquery()
+    reachable = exists().where(
+        linked.c.staff_id == m.Staff.id,
+        exists().where(m.Account.id == linked.c.account_id, m.Account.is_active),
+    )
+    found: dict[int, tuple[bool, tuple[str, ...]]] = {}
+    class_teachers = await session.scalars(
+        select(m.Staff.id)
+        .join(m.StaffRoleAssignment, m.StaffRoleAssignment.staff_id == m.Staff.id)
+        .where(
+            m.StaffRoleAssignment.role == m.StaffRole.CLASS_TEACHER.value,
+            m.StaffRoleAssignment.class_id == student.class_id,
+            m.Staff.left_at.is_(None),
+            reachable,
+        )
+    )
+    for staff_id in class_teachers:
+        found[staff_id] = (True, ())
+
+    def own_group(subgroup_id: InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
+        return or_(
+            subgroup_id.is_(None),
+            exists().where(
+                m.SubgroupMember.subgroup_id == subgroup_id,
+                m.SubgroupMember.student_id == student.id,
+            ),
+        )
+
+    # By teaching assignment, or as the teacher of the class's lessons (a substitute is not).
+    assigned = m.TeachingAssignment
+    teaching = union_all(
+        select(assigned.staff_id, assigned.subject_id).where(
+            assigned.class_id == student.class_id, own_group(assigned.subgroup_id)
+        ),
+        select(m.Lesson.teacher_id, m.Lesson.subject_id)
+        .where(m.Lesson.class_id == student.class_id, own_group(m.Lesson.subgroup_id))
+        .distinct(),
+    ).subquery()
+    rows = await session.execute(
+        select(m.Staff.id, m.Subject.name)
+        .distinct()
+        .join(teaching, teaching.c.staff_id == m.Staff.id)
+        .join(m.Subject, m.Subject.id == teaching.c.subject_id)
+        .where(m.Staff.left_at.is_(None), reachable)
+        .order_by(m.Subject.name, m.Staff.id)
+    )
+    for staff_id, subject in rows:
+        is_class_teacher, subjects = found.get(staff_id, (False, ()))
+        if subject not in subjects:
+            found[staff_id] = (is_class_teacher, (*subjects, subject))
+    return found

@@ -42,6 +42,10 @@ class Action(enum.StrEnum):
     IMPORTED = "imported"
     API_TOKEN_ISSUED = "api_token_issued"
     API_TOKEN_REVOKED = "api_token_revoked"
+    # A family's or a teacher's message relayed in a thread (services/contact.py): its ids and
+    # kind, never its text; and an illness note the class teacher confirmed as absences.
+    CONTACT_SENT = "contact_sent"
+    ABSENCE_CONFIRMED = "absence_confirmed"
 
 
 @dataclass(frozen=True, slots=True)

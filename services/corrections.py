@@ -42,7 +42,11 @@ _CORRECTIONS = text(
 
 
 async def week_corrections(
-    connection: AsyncConnection, school: SchoolRules, *, now: datetime
+    connection: AsyncConnection,
+    school: SchoolRules,
+    *,
+    now: datetime,
+    since: datetime | None = None,
 ) -> tuple[CorrectionEntry, ...]:
     """The school's corrections of marks in the seven days up to `now`, oldest first.
 
@@ -50,7 +54,13 @@ async def week_corrections(
     a weekly run covers each correction once, whatever day the school's report falls on."""
     rows = await connection.execute(
         _CORRECTIONS,
-        {"school": school.id, "since": now - timedelta(days=7), "now": now, "limit": LIMIT},
+        {
+            "school": school.id,
+            # A report asked for on demand covers its own dates (`since`).
+            "since": since if since is not None else now - timedelta(days=7),
+            "now": now,
+            "limit": LIMIT,
+        },
     )
     entries = []
     for at, day, grade, letter, subject, s_last, s_first, *author, was, value, reason in rows:

@@ -43,6 +43,10 @@ class Forecast:
     too_few: bool  # fewer numeric marks than the profile wants for a grade
     raise_hint: Hint | None
     drop_hint: Hint | None
+    # The grade could change, but more than HINT_LIMIT everyday marks would be needed: said
+    # as such, so that a missing hint is not read as "nothing can change it".
+    raise_beyond: bool = False
+    drop_beyond: bool = False
 
 
 def _grade(total: int, weight: int, round_from: Fraction) -> int:
@@ -102,11 +106,15 @@ def forecast(marks: Sequence[tuple[str, Decimal]], profile: Profile) -> Forecast
     total = sum(v * w for v, w in numeric)
     weight = sum(w for _, w in numeric)
     current = _grade(total, weight, round_from)
+    raising = _hint(total, weight, current, 5, round_from) if current < 5 else None
+    dropping = _hint(total, weight, current, 2, round_from) if current > 2 else None
     return Forecast(
         average=to_decimal(Fraction(total, weight)),
         grade=str(current),
         numeric_count=len(numeric),
         too_few=len(numeric) < profile.min_marks,
-        raise_hint=_hint(total, weight, current, 5, round_from) if current < 5 else None,
-        drop_hint=_hint(total, weight, current, 2, round_from) if current > 2 else None,
+        raise_hint=raising,
+        drop_hint=dropping,
+        raise_beyond=current < 5 and raising is None,
+        drop_beyond=current > 2 and dropping is None,
     )

@@ -208,9 +208,10 @@ def _label(grade: int, letter: str) -> str:
 
 
 async def school_gaps(
-    connection: AsyncConnection, school: SchoolRules, now: datetime
+    connection: AsyncConnection, school: SchoolRules, now: datetime, *, since: date | None = None
 ) -> list[Gap]:
-    """Every gap of one school whose lesson lies in the last `LOOKBACK_DAYS` days."""
+    """Every gap of one school whose lesson lies in the last `LOOKBACK_DAYS` days (or from
+    `since`, for a report of a longer period asked for on demand)."""
     local = now.astimezone(school.zone)
     local_today = local.date()
     profile = school.profile
@@ -219,7 +220,7 @@ async def school_gaps(
         _LESSON_GAPS,
         {
             "school": school.id,
-            "since": local_today - timedelta(days=LOOKBACK_DAYS),
+            "since": since if since is not None else local_today - timedelta(days=LOOKBACK_DAYS),
             "until": local_today,
             "local_time": local.time().replace(tzinfo=None),
         },

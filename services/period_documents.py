@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, text
@@ -31,6 +33,7 @@ from services.notifications.fanout import after_quiet_hours
 from services.notifications.payloads import (
     ClassPeriodSheet,
     ClassResults,
+    LeaverReport,
     PeriodReportCard,
     SchoolPeriodSheet,
     SheetPupil,
@@ -226,6 +229,7 @@ async def queue_period_documents(
                     queued += await queue_for(
                         connection, reader, key, payload, school=school, now=now
                     )
+    queued += await queue_leaver_reports(connection, school, now)
     deputies = [tuple(row) for row in (await connection.execute(deputy_readers(school.id))).all()]
     for period, classes in due.values():
         if not deputies or not await _claim(connection, f"school:{school.id}:{period.id}", now):
@@ -258,8 +262,7 @@ _CARD = text(
     """
     INSERT INTO notifications (account_id, chat_id, student_id, category, dedup_key, payload,
                                not_before)
-    VALUES (:account, :chat, :student, 'report_card', :key, CAST(:payload AS jsonb),
-            :not_before)
+    VALUES (:account, :chat, :student, :category, :key, CAST(:payload AS jsonb), :not_before)
     ON CONFLICT (account_id, dedup_key) DO NOTHING
     """
 )
@@ -292,23 +295,78 @@ async def queue_report_cards(
             account.timezone,
         ).join(account, and_(account.id == links.c.account_id, account.is_active))
     )
-    payload = PeriodReportCard(period_id=period.id).model_dump_json()
+    payload = PeriodReportCard(period_id=period.id)
+    return await _queue_cards(connection, school, rows.all(), payload, now)
+
+
+async def _queue_cards(
+    connection: AsyncConnection,
+    school: SchoolRules,
+    rows: Sequence[Sequence[Any]],
+    payload: PeriodReportCard | LeaverReport,
+    now: datetime,
+) -> int:
+    """One document per (account, pupil) row: account_id, student_id, chat_id, quiet hours
+    and zone; after the account's quiet hours, once per key."""
+    encoded = payload.model_dump_json()
     queued = 0
     for account_id, student_id, chat, quiet_from, quiet_to, zone in rows:
+        key = (
+            f"report_card:{student_id}:{payload.period_id}"
+            if isinstance(payload, PeriodReportCard)
+            else f"leaver_report:{student_id}"
+        )
         result = await connection.execute(
             _CARD,
             {
                 "account": account_id,
                 "chat": chat,
                 "student": student_id,
-                "key": f"report_card:{student_id}:{period.id}",
-                "payload": payload,
+                "category": payload.kind,
+                "key": key,
+                "payload": encoded,
                 "not_before": after_quiet_hours(
                     now, ZoneInfo(zone) if zone else school.zone, quiet_from, quiet_to
                 ),
             },
         )
         queued += int(result.rowcount)
+    return queued
+
+
+async def queue_leaver_reports(
+    connection: AsyncConnection, school: SchoolRules, now: datetime
+) -> int:
+    """The final report of each pupil of the school who left in the last `RECENT` days, once,
+    to their family (services.access.leaver_families; seed 003 §7.7)."""
+    today = now.astimezone(school.zone).date()
+    leavers = (
+        await connection.execute(
+            select(m.Student.id, m.Student.left_at).where(
+                m.Student.school_id == school.id,
+                m.Student.left_at.between(today - RECENT, today),
+            )
+        )
+    ).all()
+    queued = 0
+    for student_id, left_on in leavers:
+        if not await _claim(connection, f"leaver:{student_id}", now):
+            continue
+        families = access.leaver_families([student_id]).subquery()
+        account = m.Account
+        rows = await connection.execute(
+            select(
+                families.c.account_id,
+                families.c.student_id,
+                account.chat_id,
+                account.quiet_from,
+                account.quiet_to,
+                account.timezone,
+            ).join(account, and_(account.id == families.c.account_id, account.is_active))
+        )
+        queued += await _queue_cards(
+            connection, school, rows.all(), LeaverReport(left_on=left_on), now
+        )
     return queued
 
 

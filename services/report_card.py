@@ -117,10 +117,12 @@ async def build(
             )
         )
     rows.sort(key=lambda row: row.subject)
-    year = context.year
+    # The academic year's own dates, else its "year" period's: 2026/27.
+    starts = context.year_starts_on or (context.year.starts_on if context.year else None)
+    ends = context.year_ends_on or (context.year.ends_on if context.year else None)
     label = (
-        f"{year.starts_on.year}/{year.ends_on.year % 100:02d}"
-        if year is not None
+        f"{starts.year}/{ends.year % 100:02d}"
+        if starts is not None and ends is not None
         else str(period.starts_on.year)
     )
     return ReportCard(

@@ -33,6 +33,7 @@ from services.notifications.payloads import (
     TeacherFigures,
     encode,
 )
+from services.notifications.preferences import staff_report_off
 from services.profiles import Due
 
 # Where a summary goes and when: an account's chat and quiet hours.
@@ -235,6 +236,7 @@ _WEEK_LESSONS = text(
           WHERE x.school_id = :school AND x.date BETWEEN :start AND :end
           GROUP BY x.date, xc.shift) shift ON shift.date = l.date AND shift.shift = c.shift
     WHERE l.school_id = :school AND l.date BETWEEN :start AND :end
+      AND (CAST(:class AS bigint) IS NULL OR l.class_id = CAST(:class AS bigint))
     """
 )
 
@@ -273,13 +275,16 @@ async def deputy_week(
     end: date,
     gaps: list[Gap],
     now: datetime,
+    class_id: int | None = None,
+    corrections_since: datetime | None = None,
 ) -> DeputyWeek:
     """Journal keeping per teacher in the week (seed 004 §4.6.5): the share of lessons whose
-    topic, attendance and homework were entered by the deadline, marks given, overdue work."""
+    topic, attendance and homework were entered by the deadline, marks given, overdue work;
+    of one class's lessons only when `class_id` is given."""
     profile = school.profile
     weeks: dict[int, TeacherWeek] = defaultdict(TeacherWeek)
     rows = await connection.execute(
-        _WEEK_LESSONS, {"school": school.id, "start": start, "end": end}
+        _WEEK_LESSONS, {"school": school.id, "start": start, "end": end, "class": class_id}
     )
     for row in rows:
         staff, day, ends_at, day_ends, topic_at, taken_at, homework_at, grade, marks = row[:9]
@@ -346,9 +351,84 @@ async def deputy_week(
             for g in told
         ),
         # Every correction of a mark, the late ones flagged (seed 003 §8.6).
-        corrections=await week_corrections(connection, school, now=now),
+        corrections=await week_corrections(connection, school, now=now, since=corrections_since),
         correction_days=profile.correction_days,
     )
+
+
+# --- the same reports on demand: any week or period, a class or the whole school --------------
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone)
+
+
+async def class_report(
+    connection: AsyncConnection,
+    school: SchoolRules,
+    *,
+    class_id: int,
+    label: str,
+    start: date,
+    end: date,
+    now: datetime,
+) -> ClassWeek:
+    """The class teacher's summary of `start`–`end` (a week) asked for in the bot, as the
+    Friday one is made (seed 000 §6.3, seed 004 §3.3.1); the subjects behind are those with
+    entries still overdue for lessons of these days. The caller checked that the reader is
+    the class's class teacher (services/access.py)."""
+    today = now.astimezone(school.zone).date()
+    end = min(end, today)
+    gaps = await school_gaps(connection, school, now, since=start)
+    return await class_week(
+        connection,
+        school,
+        class_id=class_id,
+        start=start,
+        end=end,
+        gaps=[g for g in gaps if g.class_id == class_id and start <= g.day <= end],
+        now=now,
+        label=label,
+    )
+
+
+async def deputy_report(
+    connection: AsyncConnection,
+    school: SchoolRules,
+    *,
+    start: date,
+    end: date,
+    now: datetime,
+    class_id: int | None = None,
+    class_label: str = "",
+) -> DeputyWeek:
+    """The deputy's report on journal keeping for any days `start`–`end` (a week or a
+    period) and the whole school or one class, asked for in the bot (seed 004 §7.1, §4.6.5):
+    entries still overdue for lessons of these days, corrections made during them. The
+    caller checked that the reader is the school's deputy (services/access.py)."""
+    today = now.astimezone(school.zone).date()
+    end = min(end, today)
+    gaps = [
+        g
+        for g in await school_gaps(connection, school, now, since=start)
+        if start <= g.day <= end and (class_id is None or g.class_id == class_id)
+    ]
+    report = await deputy_week(
+        connection,
+        school,
+        start=start,
+        end=end,
+        gaps=gaps,
+        now=now,
+        class_id=class_id,
+        corrections_since=_local_midnight(start, school.zone),
+    )
+    corrections = tuple(
+        c
+        for c in report.corrections
+        if c.corrected_on <= end and (class_id is None or c.class_label == class_label)
+    )
+    return report.model_copy(update={"corrections": corrections})
 
 
 _QUEUE = text(
@@ -407,8 +487,11 @@ async def queue_for(
     school: SchoolRules,
     now: datetime,
 ) -> int:
-    """One summary for one reader, once per key: now, or after their quiet hours (SPEC §5)."""
+    """One summary for one reader, once per key: now, or after their quiet hours (SPEC §5);
+    none when the reader has turned this kind off in /settings."""
     account, chat, quiet_from, quiet_to, zone = reader
+    if await staff_report_off(connection, account, payload.kind):
+        return 0
     result = await connection.execute(
         _QUEUE,
         {

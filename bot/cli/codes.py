@@ -70,14 +70,18 @@ async def cmd_codes(settings: Settings, args: argparse.Namespace) -> int:
             f"{linking.format_code(slip.code)}  {link}{slip.code}"
         )
     if args.pdf:
+        assert username is not None
+        from bot.i18n import make_i18n
         from services.slips import SlipData, render_slips
 
-        assert username is not None
-        pdf = render_slips(
-            [SlipData(s.name, s.detail, s.code, s.expires_at.astimezone(zone)) for s in issued],
-            bot_username=username,
-            school_name=school_name,
-        )
+        slips = [
+            SlipData(s.name, s.detail, s.code, s.expires_at.astimezone(zone), s.person.kind)
+            for s in issued
+        ]
+        # The slips are printed in the bot's default language, as families first meet it.
+        i18n = make_i18n(settings.default_locale)
+        with i18n.context(), i18n.use_locale(settings.default_locale):
+            pdf = render_slips(slips, bot_username=username, school_name=school_name)
         await asyncio.to_thread(Path(args.pdf).write_bytes, pdf)
         print(f"slips written to {args.pdf}")
     return 0

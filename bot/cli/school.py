@@ -53,6 +53,14 @@ async def cmd_school(settings: Settings, args: argparse.Namespace) -> int:
         if args.school_command == "list":
             _print_list(await schools.list_schools(engine))
             return 0
+        if args.school_command == "contact":
+            from services import contact
+
+            enabled = args.state == "on"
+            if not await contact.set_enabled(engine, school_id=args.school, enabled=enabled):
+                raise schools.SchoolError(f"there is no school {args.school}")
+            print(f"school {args.school}: messages to teachers {args.state}")
+            return 0
         if args.school_command == "set-profile":
             info = await schools.set_profile(engine, args.school, args.profile)
         elif args.school_command == "set":
@@ -78,6 +86,11 @@ def add_parser(commands: Subcommands) -> None:
     set_profile.add_argument(
         "profile", help="default, seed000, seed001, seed002, seed003, seed004"
     )
+    contact = school_commands.add_parser(
+        "contact", help="families' messages to teachers through the bot: on or off"
+    )
+    contact.add_argument("--school", type=int, required=True)
+    contact.add_argument("state", choices=("on", "off"))
     set_values = school_commands.add_parser(
         "set", help="override single values, e.g. written_due=day+5 evening_reminder=19:00"
     )

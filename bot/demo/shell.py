@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 import sys
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -38,16 +38,42 @@ from services.demo.sandbox import ACCOUNTS, Cast, Role
 
 TOKEN = "7000000000:OFFLINE-demo-token-for-the-local-bot-api"
 
+# :time's days, in English and in Russian, Monday first.
+WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("mon", "monday", "пн", "понедельник"),
+            ("tue", "tuesday", "вт", "вторник"),
+            ("wed", "wednesday", "ср", "среда"),
+            ("thu", "thursday", "чт", "четверг"),
+            ("fri", "friday", "пт", "пятница"),
+            ("sat", "saturday", "сб", "суббота"),
+            ("sun", "sunday", "вс", "воскресенье"),
+        )
+    )
+    for name in names
+}
+# How long :time waits for what the scheduler queued to be sent, at most (a deputy's report
+# is a workbook).
+SEND_WAIT = 30.0
+
 HELP = """\
 Type as you would in Telegram: text and commands (/start, /marks, /homework 25.11, /settings,
 /help) go to the bot; a number presses the inline button with that number.
   :as parent|student|teacher|class-teacher|deputy   become someone else (parent of two
                               children by default); what reached them meanwhile is shown
   :mark [VALUE] [SUBJECT]     a teacher puts a mark to the child on screen (default 5)
-  :absence                    the child on screen is marked absent at the latest lesson
+  :absence                    the child on screen is marked absent at today's latest lesson
+                              that has begun
   :final                      the period's final grades are entered for the child on screen
-  :time HH:MM                 the school's clock moves to HH:MM (on the next school day when
-                              today has no lessons): reminders and digests due by then run
+  :time [DAY] HH:MM           the school's clock moves forward to HH:MM (on the next school
+                              day when today has no lessons), or to the next DAY (mon … sun,
+                              пн … вс) at HH:MM: reminders, digests and reports due by then
+                              run (:time fri 16:00 brings the Friday reports); never back
+  :time period-end            the clock moves to the morning after the final grades of the
+                              child's current term fall due: the summary sheets and the
+                              families' report cards go out
   :wait [SECONDS]             wait for pushes (default 3)
   :who                        who you are now
   :help                       this help; :quit (or Ctrl-D) ends the chat
@@ -84,6 +110,10 @@ class Shell:
         self.jobs: Jobs | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._chats: dict[int, Chat] = {}
+        # The demo's clock as :time set it; it runs on with the real one and never goes back.
+        self._clock: datetime | None = None
+        # A line is being handled: the watcher leaves the screen (and the prompt) to it.
+        self._busy = False
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -232,12 +262,18 @@ class Shell:
             self.say("(what reached you meanwhile:)")
         self.transcript.show(self.account)
 
+    def now(self) -> datetime:
+        """The demo's clock: the moment :time set, or the real time once it has passed it."""
+        real = datetime.now(UTC)
+        return real if self._clock is None or self._clock < real else self._clock
+
     async def _journal(self, name: str, rest: str) -> None:
         if self.role not in {Role.PARENT, Role.STUDENT}:
             self.say("(journal events are about a child: be the parent or the student)")
             return
         child = await self._child()
-        today = datetime.now(UTC).astimezone(await self._zone()).date()
+        local = self.now().astimezone(await self._zone())
+        today = local.date()
         try:
             if name == "mark":
                 value, _, subject = rest.partition(" ")
@@ -246,13 +282,13 @@ class Shell:
                     self.say("(a mark is 1–5, н/а or осв: :mark 4 Алгебра)")
                     return
                 event = await sandbox.add_mark(
-                    self.engine, child, value, subject.strip() or None, today
+                    self.engine, child, value, subject.strip() or None, local
                 )
                 self.say(
                     f"(the teacher puts {event.detail} in {event.subject} to {event.student})"
                 )
             elif name == "absence":
-                event = await sandbox.add_absence(self.engine, child, today)
+                event = await sandbox.add_absence(self.engine, child, local)
                 self.say(f"({event.student} is marked absent from {event.subject})")
             else:
                 event = await sandbox.add_finals(self.engine, child, today)
@@ -260,6 +296,20 @@ class Shell:
                     f"(final grades of the period entered for {event.student}: "
                     f"{event.detail} subjects)"
                 )
+        except sandbox.NotBegun as exc:
+            clock = f"{local:%a %d.%m %H:%M}"
+            if exc.first is None:
+                self.say(
+                    f"(the school's clock shows {clock}: the child has no lessons today, so "
+                    "there is nothing to be absent from; :time moves the clock to a school day)"
+                )
+            else:
+                self.say(
+                    f"(the school's clock shows {clock}: no lesson of the child has begun yet "
+                    f"today, the first begins at {exc.first:%H:%M}; "
+                    f":time {exc.first:%H:%M} moves the clock there)"
+                )
+            return
         except LookupError as exc:
             self.say(f"(the child has no lesson of {exc} in the journal)")
             return
@@ -272,27 +322,83 @@ class Shell:
             self.engine, self.cast.school_id, self.settings.default_timezone
         )
 
-    async def _time(self, value: str) -> None:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
-        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-            self.say("(:time HH:MM, for instance :time 20:00)")
+    async def _period_end(self) -> None:
+        assert self.cast is not None
+        zone = await self._zone()
+        now = self.now().astimezone(zone)
+        found = await sandbox.period_end(self.engine, await self._child(), now, zone)
+        if found is None:
+            self.say("(no term of this school year ends ahead: its documents have gone out)")
+            return
+        term, morning = found
+        self.say(f"(the {term.kind} {term.number} ends {term.ends_on:%d.%m})")
+        await self._time(f"{morning:%a %H:%M}".lower(), day=morning.date())
+
+    async def _time(self, value: str, *, day: date | None = None) -> None:
+        if value.strip() == "period-end":
+            await self._period_end()
+            return
+        match = re.fullmatch(r"(?:(\w+)\s+)?(\d{1,2}):(\d{2})", value.strip().lower())
+        if (
+            match is None
+            or int(match[2]) > 23
+            or int(match[3]) > 59
+            or (match[1] is not None and match[1] not in WEEKDAYS)
+        ):
+            self.say(
+                "(:time HH:MM or :time DAY HH:MM, for instance :time 20:00 or :time fri 16:00)"
+            )
             return
         assert self.cast is not None and self.jobs is not None
         zone = await self._zone()
-        day = await sandbox.next_school_day(
-            self.engine, self.cast.school_id, datetime.now(UTC).astimezone(zone).date()
-        )
-        moment = datetime.combine(day, time(int(match[1]), int(match[2])), zone)
+        now = self.now().astimezone(zone)
+        at = time(int(match[2]), int(match[3]))
+        if day is None and match[1] is None:
+            day = await sandbox.next_school_day(self.engine, self.cast.school_id, now.date())
+        elif day is None:
+            # The next such day whose HH:MM is still ahead: today's, or a week on.
+            ahead = (WEEKDAYS[str(match[1])] - now.weekday()) % 7
+            day = now.date() + timedelta(days=ahead)
+            if datetime.combine(day, at, zone) < now:
+                day += timedelta(days=7)
+        moment = datetime.combine(day, at, zone)
+        if moment < now:
+            tomorrow = f"{now + timedelta(days=1):%a}".lower()
+            self.say(
+                f"(the school's clock shows {now:%a %d.%m %H:%M} and never goes back: name a "
+                f"later time, or a day ahead, like :time {tomorrow} {at:%H:%M})"
+            )
+            return
+        self._clock = moment.astimezone(UTC)
         outcome = await self.jobs.tick(moment)
         runs = ", ".join(run.split(":")[0] for run in outcome.runs) if outcome else ""
         self.say(
             f"(the school's clock shows {moment:%a %d.%m %H:%M}; the scheduler ran: "
             f"{runs or 'nothing was due'})"
         )
-        await sandbox.release_now(self.engine, list(ACCOUNTS.values()))
-        wait = 5 if outcome and outcome.queued else 0
-        await self.transcript.settle(self.account, 0.5, wait=wait)
+        await self._deliver(bool(outcome and outcome.queued))
+
+    async def _deliver(self, queued: bool) -> None:
+        """What the clock's move queued goes out now: the current person's is shown, and
+        who else got something is said (:as shows it to them)."""
+        users = list(ACCOUNTS.values())
+        self.transcript.collect()
+        before = {role: self.transcript.pending(ACCOUNTS[role]) for role in Role}
+        await sandbox.release_now(self.engine, users)
+        if queued:
+            for _ in range(int(SEND_WAIT / 0.2)):
+                if not await sandbox.due_for(self.engine, users):
+                    break
+                await asyncio.sleep(0.2)
+        await self.transcript.settle(self.account, 0.5)
         self.transcript.show(self.account)
+        others = [
+            role.value
+            for role in Role
+            if role is not self.role and self.transcript.pending(ACCOUNTS[role]) > before[role]
+        ]
+        if others:
+            self.say(f"(messages arrived for: {', '.join(others)}; :as {others[0]} shows them)")
 
     async def line(self, value: str) -> bool:
         """One line of input; False when the chat should end."""
@@ -321,8 +427,12 @@ class Shell:
                     break
                 if echo:
                     self.say(f"{self.role.value}> {raw.rstrip()}")
-                if not await self.line(raw):
-                    break
+                self._busy = True
+                try:
+                    if not await self.line(raw):
+                        break
+                finally:
+                    self._busy = False
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -335,6 +445,9 @@ class Shell:
         """Pushes that arrive while the person is thinking are shown at once."""
         while True:
             await asyncio.sleep(0.3)
+            if self._busy:
+                # The line under way shows what arrives, and the prompt follows it once.
+                continue
             self.transcript.collect()
             if self.transcript.has_pending(self.account):
                 self.say("")

@@ -68,6 +68,10 @@ class Transcript:
     def has_pending(self, account: int) -> bool:
         return bool(self._pending.get(account))
 
+    def pending(self, account: int) -> int:
+        """How many requests wait to be shown to the account."""
+        return len(self._pending.get(account, ()))
+
     def collect(self) -> None:
         """Hand the Bot API's new requests to the chats they were sent to."""
         new = self.api.requests[self._cursor :]

@@ -103,6 +103,17 @@ class Chat:
         }
         return await self._feed({"message": self._message(contact=contact)})
 
+    async def send_photo(self, file_id: str, caption: str | None = None) -> list[Reply]:
+        """A photo already on the messenger's servers (its sizes share the file id's stem)."""
+        sizes = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 90},
+            {"file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960},
+        ]
+        content: dict[str, Any] = {"photo": sizes}
+        if caption is not None:
+            content["caption"] = caption
+        return await self._feed({"message": self._message(**content)})
+
     async def send_sticker(self) -> list[Reply]:
         sticker = {
             "file_id": "CAACAgIAAxk",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.common import lost, membership, phone, settings, start
+from handlers.common import lost, membership, phone, revoked, settings, start
 
 
 def create_router() -> Router:
@@ -13,6 +13,8 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.include_routers(
         membership.create_router(),
+        # First of the screens: a person the school has cut off is told so, whatever they send.
+        revoked.create_router(),
         start.create_router(),
         phone.create_router(),
         settings.create_router(),

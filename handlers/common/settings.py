@@ -1,9 +1,10 @@
-"""/settings: what to be told and how (per category, per child), quiet hours, digest time."""
+"""/settings: what to be told and how (per category, per child), quiet hours, digest time;
+for staff, which reminders and reports they get, quiet hours and the language."""
 
 from __future__ import annotations
 
 import html
-from datetime import time
+from datetime import UTC, datetime, time
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -16,11 +17,13 @@ from handlers.checks import not_found, record_denied
 from handlers.keyboards import BTN_SETTINGS, Keyboard, language_keyboard
 from handlers.languages import LANGUAGE_NAMES
 from handlers.render import clock, show
-from services import access
-from services.access import NotFound
+from handlers.teacher.reminders import CATEGORY_NAMES as REMINDER_NAMES
+from handlers.teacher.reminders import MUTABLE as REMINDER_KINDS
+from services import access, reminders
+from services.access import Identity, NotFound
 from services.db.session import Session
 from services.notifications import preferences
-from services.notifications.preferences import AccountSettings, Category, Mode
+from services.notifications.preferences import AccountSettings, Category, Mode, StaffReport
 
 CATEGORY_NAMES = {
     Category.MARKS: __("📘 Marks"),
@@ -41,10 +44,111 @@ def mode_name(category: Category, mode: Mode) -> str:
     }[mode]
 
 
+REPORT_NAMES = {
+    StaffReport.CLASS_WEEK: __("The class's week on Fridays"),
+    StaffReport.CLASS_DAY: __("The class's attendance every day"),
+    StaffReport.FEW_MARKS: __("Too few marks before a period ends"),
+    StaffReport.DEPUTY_WEEK: __("Journal keeping on Fridays"),
+}
+# The staff screen's buttons say so in their `v`: the screen to show again after a press.
+STAFF = "t"
+
+
 def quiet_text(settings: AccountSettings) -> str:
     if settings.quiet_from == settings.quiet_to:
         return _("off")
     return f"{clock(settings.quiet_from)}–{clock(settings.quiet_to)}"
+
+
+def quiet_line(settings: AccountSettings) -> str:
+    """The quiet hours as a sentence: when they are off nothing waits."""
+    if settings.quiet_from == settings.quiet_to:
+        return _("🌙 Quiet hours: off. Messages come at any hour.")
+    return _("🌙 Quiet hours: {hours}. Messages wait until they end.").format(
+        hours=quiet_text(settings)
+    )
+
+
+def staff_reports(identity: Identity) -> list[StaffReport]:
+    """The reports this person's roles bring them (services/reports.py, services/duties.py)."""
+    kinds: list[StaffReport] = []
+    if identity.class_teacher_of:
+        kinds.extend([StaffReport.CLASS_WEEK, StaffReport.CLASS_DAY])
+    kinds.append(StaffReport.FEW_MARKS)
+    if identity.deputy_of:
+        kinds.append(StaffReport.DEPUTY_WEEK)
+    return kinds
+
+
+def staff_settings_text(
+    settings: AccountSettings,
+    muted: dict[reminders.Category, datetime | None],
+    reports: list[StaffReport],
+    off: set[StaffReport],
+) -> str:
+    lines = [_("⚙️ <b>Settings</b>"), "", _("⏰ Reminders of journal entries:")]
+    for category in REMINDER_KINDS:
+        if category not in muted:
+            state = _("on")
+        elif muted[category] is None:
+            state = _("off")
+        else:
+            state = _("snoozed until tomorrow")
+        lines.append(f"• {REMINDER_NAMES[category]}: {state}")
+    lines.extend(["", _("📬 Reports:")])
+    for report in reports:
+        name = REPORT_NAMES[report]
+        line = _("{report}: on") if report not in off else _("{report}: off")
+        lines.append("• " + line.format(report=name))
+    lines.extend(
+        [
+            "",
+            quiet_line(settings),
+            _("🌐 Language: {name}.").format(
+                name=LANGUAGE_NAMES.get(settings.language or "", "—")
+            ),
+            "",
+            _("Press a button to change a setting."),
+        ]
+    )
+    return "\n".join(lines)
+
+
+def staff_settings_keyboard(
+    settings: AccountSettings,
+    muted: dict[reminders.Category, datetime | None],
+    reports: list[StaffReport],
+    off: set[StaffReport],
+    *,
+    family: bool,
+) -> InlineKeyboardMarkup:
+    keyboard = Keyboard()
+    # Each button says what a press does: turn off what is on, turn on what is off.
+    for category in REMINDER_KINDS:
+        name = REMINDER_NAMES[category]
+        label = _("🔕 {what}: off") if category not in muted else _("🔔 {what}: on")
+        keyboard.button(
+            text=label.format(what=name),
+            callback_data=SettingsCb(a="rem", c=category.value, v=STAFF),
+        )
+    for report in reports:
+        name = REPORT_NAMES[report]
+        label = _("🔕 {what}: off") if report not in off else _("🔔 {what}: on")
+        keyboard.button(
+            text=label.format(what=name),
+            callback_data=SettingsCb(a="rep", c=report.value, v=STAFF),
+        )
+    keyboard.button(
+        text=_("🌙 Quiet hours: {hours}").format(hours=quiet_text(settings)),
+        callback_data=SettingsCb(a="quiet", v=STAFF),
+    )
+    keyboard.button(text=_("🌐 Language"), callback_data=SettingsCb(a="language"))
+    if family:
+        keyboard.button(
+            text=_("◀ Notifications about children"), callback_data=SettingsCb(a="show")
+        )
+    keyboard.adjust(1)
+    return keyboard.as_markup()
 
 
 def settings_text(settings: AccountSettings, child: str | None = None) -> str:
@@ -58,9 +162,7 @@ def settings_text(settings: AccountSettings, child: str | None = None) -> str:
         lines.extend(
             [
                 "",
-                _("🌙 Quiet hours: {hours}. Messages wait until they end.").format(
-                    hours=quiet_text(settings)
-                ),
+                quiet_line(settings),
                 _("⚠️ Flag marks of {n} and below.").format(n=settings.low_mark_threshold),
                 _("🕖 Evening digest at {time}.").format(time=clock(settings.digest_time)),
                 _("🌐 Language: {name}.").format(
@@ -73,7 +175,7 @@ def settings_text(settings: AccountSettings, child: str | None = None) -> str:
 
 
 def settings_keyboard(
-    settings: AccountSettings, children: list[access.StudentRef]
+    settings: AccountSettings, children: list[access.StudentRef], *, staff: bool = False
 ) -> InlineKeyboardMarkup:
     keyboard = Keyboard()
     for category, name in CATEGORY_NAMES.items():
@@ -99,6 +201,8 @@ def settings_keyboard(
             text=_("👤 Only for {name}").format(name=child.first_name),
             callback_data=SettingsCb(a="child", s=child.id),
         )
+    if staff:
+        keyboard.button(text=_("🧑‍🏫 Messages for staff"), callback_data=SettingsCb(a="staff"))
     keyboard.adjust(1)
     return keyboard.as_markup()
 
@@ -131,11 +235,27 @@ def _for_child(settings: AccountSettings, child_id: int) -> AccountSettings:
 
 
 async def _show(
-    event: Message | CallbackQuery, session: Session, account_id: int, child_id: int = 0
+    event: Message | CallbackQuery,
+    session: Session,
+    account_id: int,
+    child_id: int = 0,
+    *,
+    staff: bool = False,
 ) -> None:
     settings = await preferences.load(session, account_id)
     view = await access.overview(session, account_id)
-    if settings is None or not view.children:
+    if settings is None or not view.identity.is_linked:
+        text = _("Settings are for linked accounts: please link your account first.")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        else:
+            await event.answer(text)
+        return
+    if view.identity.is_staff and (staff or not view.children):
+        await _show_staff(event, session, settings, view.identity, family=bool(view.children))
+        return
+    if not view.children:
+        # Linked, but to nobody whose journal can be shown yet (a consent is missing).
         text = _("Notifications come to parents and students: link your account first.")
         if isinstance(event, CallbackQuery):
             await event.answer(text, show_alert=True)
@@ -151,7 +271,57 @@ async def _show(
         personal = _for_child(settings, child_id)
         await show(event, settings_text(personal, child.name), child_keyboard(personal, child_id))
         return
-    await show(event, settings_text(settings), settings_keyboard(settings, view.children))
+    await show(
+        event,
+        settings_text(settings),
+        settings_keyboard(settings, view.children, staff=view.identity.is_staff),
+    )
+
+
+async def _show_staff(
+    event: Message | CallbackQuery,
+    session: Session,
+    settings: AccountSettings,
+    identity: Identity,
+    *,
+    family: bool,
+) -> None:
+    account_id = identity.account_id
+    muted = await reminders.mutes(await session.connection(), account_id, datetime.now(UTC))
+    reports = staff_reports(identity)
+    off = await preferences.staff_reports_off(session, account_id)
+    await show(
+        event,
+        staff_settings_text(settings, muted, reports, off),
+        staff_settings_keyboard(settings, muted, reports, off, family=family),
+    )
+
+
+async def _staff_toggle(session: Session, account_id: int, callback_data: SettingsCb) -> None:
+    """A staff member turns a kind of reminder or report on or off: only their own, and only
+    one their roles bring (ValueError otherwise)."""
+    identity = await access.identity(session, account_id)
+    if not identity.is_staff:
+        raise ValueError(callback_data.a)
+    if callback_data.a == "rem":
+        category = reminders.Category(callback_data.c)
+        if category not in REMINDER_KINDS:
+            raise ValueError(category)
+        connection = await session.connection()
+        muted = await reminders.mutes(connection, account_id, datetime.now(UTC))
+        if category in muted:
+            await reminders.unmute(connection, account_id, category)
+        else:
+            await reminders.snooze(connection, account_id, category, None)
+        await session.commit()
+        return
+    report = StaffReport(callback_data.c)
+    if report not in staff_reports(identity):
+        raise ValueError(report)
+    off = await preferences.staff_reports_off(session, account_id)
+    await preferences.set_staff_report(
+        session, account_id=account_id, report=report, on=report in off
+    )
 
 
 async def settings_menu(message: Message, session: Session, account_id: int) -> None:
@@ -196,7 +366,10 @@ async def settings_button(
                 "",
             )
             await preferences.set_quiet(
-                session, account_id=account, choice=str(_next_in(choices, current))
+                session,
+                account_id=account,
+                choice=str(_next_in(choices, current)),
+                now=datetime.now(UTC),
             )
         elif action == "low":
             await preferences.set_threshold(
@@ -217,7 +390,9 @@ async def settings_button(
                     _("Choose the language:"), reply_markup=language_keyboard()
                 )
             return
-        elif action not in {"show", "child"}:
+        elif action in {"rem", "rep"}:
+            await _staff_toggle(session, account, callback_data)
+        elif action not in {"show", "child", "staff"}:
             raise ValueError(action)
     except NotFound:
         await not_found(query, session, account, callback_data.s or None)
@@ -226,7 +401,9 @@ async def settings_button(
         await record_denied(query, session, account)
         await query.answer(_("This button is out of date. Please open /settings again."))
         return
-    await _show(query, session, account, child)
+    await _show(
+        query, session, account, child, staff=action == "staff" or callback_data.v == STAFF
+    )
 
 
 def create_router() -> Router:

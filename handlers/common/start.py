@@ -8,13 +8,20 @@ from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, MagicData
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    Message,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 
-from handlers.callbacks import LanguageCb
-from handlers.keyboards import language_keyboard, main_menu
+from handlers.callbacks import LanguageCb, LogoutCb
+from handlers.keyboards import Keyboard, language_keyboard, main_menu
+from handlers.render import by_sex, pgettext
 from services import access, accounts, linking
 from services.accounts import AccountPrefs
 from services.db.session import Session
@@ -32,19 +39,91 @@ def welcome_text() -> str:
     )
 
 
-def help_text() -> str:
-    return _(
-        "<b>What I can do</b>\n"
-        "/start: begin, or link your account with the school's code\n"
-        "/marks: marks, averages and the forecast\n"
-        "/homework: homework for the next school day; /homework 25.11 for a chosen day\n"
-        "/timetable: today's timetable; /timetable 25.11 for a chosen day\n"
-        "/help: this help\n"
-        "/language: choose the language\n"
-        "/logout: unlink this Telegram account\n"
-        "/lost: lost your phone? end all your sessions at once\n\n"
-        "Your data are shown only to you: you need the access code from the school's journal "
-        "administrator or the class teacher to link your account."
+def help_text(identity: access.Identity | None = None) -> str:
+    """What the account can do, by its roles: a family, a teacher, a class teacher, a
+    deputy; an account linked to nobody sees the family's commands and how to link."""
+    family = identity is None or identity.is_family or not identity.is_staff
+    lines = [
+        _("<b>What I can do</b>"),
+        _("/start: begin, or link your account with the school's code"),
+    ]
+    if family:
+        lines += [
+            _("/marks: marks, averages and the forecast"),
+            _("/homework: homework for the next school day; /homework 25.11 for a chosen day"),
+            _("/timetable: today's timetable; /timetable 25.11 for a chosen day"),
+        ]
+    if identity is not None and identity.is_staff:
+        lines += [
+            "",
+            _("<b>For teachers</b>"),
+            _("/lessons: your lessons today, substitutions included; /lessons 25.11 for a day"),
+            _("📒 Marks of my classes: your classes' marks in your subjects, read only"),
+            _("/reminders: reminders of journal entries before the school's deadline"),
+        ]
+    if identity is not None and identity.class_teacher_of:
+        lines += [
+            "",
+            _("<b>For the class teacher</b>"),
+            _(
+                "🏫 My class: the class by student; each student's whole card; which families "
+                "have linked; access codes as slips to print; the class's week"
+            ),
+        ]
+    if identity is not None and identity.deputy_of:
+        lines += [
+            "",
+            _("<b>For the deputy director</b>"),
+            _(
+                "📊 Journal keeping: the report for any week or period, the whole school or "
+                "one class, with its XLSX"
+            ),
+        ]
+    lines += [
+        "",
+        _("/help: this help"),
+        _("/language: choose the language"),
+        _("/logout: unlink this Telegram account"),
+        _("/lost: lost your phone? end all your sessions at once"),
+        "",
+        _(
+            "Your data are shown only to you: you need the access code from the school's "
+            "journal administrator or the class teacher to link your account."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def chat_commands(identity: access.Identity) -> list[BotCommand]:
+    """The Telegram command menu of an account's roles, in the current language."""
+    commands = [BotCommand(command="start", description=_("Begin or link an account"))]
+    if identity.is_family or not identity.is_staff:
+        commands += [
+            BotCommand(command="marks", description=_("Marks of the period")),
+            BotCommand(command="homework", description=_("Homework: /homework 25.11")),
+            BotCommand(command="timetable", description=_("Timetable: /timetable 25.11")),
+        ]
+    if identity.is_staff:
+        commands += [
+            BotCommand(command="lessons", description=_("My lessons: /lessons 25.11")),
+            BotCommand(command="reminders", description=_("Reminders of journal entries")),
+        ]
+    commands += [
+        BotCommand(command="help", description=_("What the bot can do")),
+        BotCommand(command="language", description=_("Choose the language")),
+        BotCommand(command="logout", description=_("Unlink this account")),
+        BotCommand(command="lost", description=_("Lost phone: end all sessions")),
+    ]
+    return commands
+
+
+async def publish_chat_commands(message: Message, identity: access.Identity) -> None:
+    """The command menu of this chat, once the account's roles are known: set for the chat's
+    own scope, over the bot's default menu for all private chats."""
+    if message.bot is None:
+        return
+    await message.bot.set_my_commands(
+        chat_commands(identity), scope=BotCommandScopeChat(chat_id=message.chat.id)
     )
 
 
@@ -58,9 +137,12 @@ def _who_text(view: access.Overview) -> str:
             lines.extend(f"• {html.escape(c.name)}, {html.escape(c.class_label)}" for c in kids)
         if own:
             lines.append(
-                _("You are linked as a student: {name}, class {label}.").format(
-                    name=html.escape(own[0].name), label=html.escape(own[0].class_label)
-                )
+                by_sex(
+                    own[0].sex,
+                    pgettext("m", "You are linked as a student: {name}, class {label}."),
+                    pgettext("f", "You are linked as a student: {name}, class {label}."),
+                    _("You are linked as a student: {name}, class {label}."),
+                ).format(name=html.escape(own[0].name), label=html.escape(own[0].class_label))
             )
     if view.staff_names:
         lines.append(
@@ -83,6 +165,7 @@ async def show_linked(message: Message, session: Session, account_id: int) -> bo
     view = await access.overview(session, account_id)
     if not view.identity.is_linked:
         return False
+    await publish_chat_commands(message, view.identity)
     await message.answer(_who_text(view), reply_markup=main_menu(view.identity, view.children))
     return True
 
@@ -154,11 +237,42 @@ async def start(message: Message, session: Session, account_id: int) -> None:
         await message.answer(welcome_text(), reply_markup=ReplyKeyboardRemove())
 
 
-async def help_command(message: Message) -> None:
-    await message.answer(help_text())
+async def help_command(message: Message, session: Session, account_id: int) -> None:
+    identity = await access.identity(session, account_id)
+    if identity.is_linked:
+        await publish_chat_commands(message, identity)
+    await message.answer(help_text(identity))
 
 
 async def logout(message: Message, session: Session, account_id: int) -> None:
+    """Asked once more first: unlinking takes a new code from the school to undo."""
+    view = await access.overview(session, account_id)
+    if not view.identity.is_linked:
+        text = _("This Telegram account is not linked to anybody.")
+        await message.answer(text, reply_markup=ReplyKeyboardRemove())
+        return
+    builder = Keyboard()
+    builder.button(text=_("Yes, unlink"), callback_data=LogoutCb(a="go"))
+    builder.button(text=_("No, stay linked"), callback_data=LogoutCb(a="keep"))
+    builder.adjust(2)
+    await message.answer(
+        _(
+            "Unlink this Telegram account from the journal? Nothing from the journal will be "
+            "shown here any more, and to link it again you will need a new code from the school."
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def logout_chosen(
+    query: CallbackQuery, callback_data: LogoutCb, session: Session, account_id: int
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if callback_data.a != "go":
+        await query.message.edit_text(_("Nothing has changed: the account stays linked."))
+        return
     ended = await linking.logout(session, account_id=account_id, now=datetime.now(UTC))
     if ended:
         text = _(
@@ -167,7 +281,9 @@ async def logout(message: Message, session: Session, account_id: int) -> None:
         )
     else:
         text = _("This Telegram account is not linked to anybody.")
-    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+    await query.message.edit_text(text)
+    # The menu of a linked account goes with the link.
+    await query.message.answer(_("The menu is closed."), reply_markup=ReplyKeyboardRemove())
 
 
 async def language(message: Message) -> None:
@@ -204,6 +320,7 @@ def create_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(logout, Command("logout"))
+    router.callback_query.register(logout_chosen, LogoutCb.filter())
     router.message.register(language, Command("language"))
     router.callback_query.register(language_chosen, LanguageCb.filter())
     return router

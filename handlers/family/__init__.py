@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.family import children, diary, marks, pictures, records, years
+from handlers.family import children, diary, history, marks, pictures, records, years
 
 
 def create_router() -> Router:
@@ -17,5 +17,6 @@ def create_router() -> Router:
         diary.create_router(),
         records.create_router(),
         years.create_router(),
+        history.create_router(),
     )
     return router

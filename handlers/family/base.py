@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from aiogram.filters import CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters import CommandObject, Filter
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from handlers.checks import Check, Refusal
+from handlers.family.dates import NoSuchDay, read_day
 from services import access, audit, journal
 from services.access import NotFound, StudentRef
 from services.accounts import AccountPrefs
@@ -63,26 +63,31 @@ def day_of_button(ordinal: int) -> date | None:
     return date.fromordinal(ordinal)
 
 
-_DAY = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
+def parse_day(text: str, today: date, year_start: date | None = None) -> date | None:
+    """A typed day (`dates.read_day`: 25.11, 3.12.2026, 2026-12-03, завтра); None for text
+    that is not a day or a date the calendar does not have."""
+    day = read_day(text, today=today, year_start=year_start)
+    return day if isinstance(day, date) else None
 
 
-def parse_day(text: str, today: date) -> date | None:
-    """A date typed as 25.11, 25.11.2026 or 25/11/26; without a year, the one nearest today."""
-    found = _DAY.match(text)
-    if found is None:
-        return None
-    day, month, year = int(found[1]), int(found[2]), found[3]
-    try:
-        if year is not None:
-            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        candidate = date(today.year, month, day)
-    except ValueError:
-        return None
-    if candidate - today > timedelta(days=183):
-        return candidate.replace(year=today.year - 1) if not (month == 2 and day == 29) else None
-    if today - candidate > timedelta(days=183):
-        return candidate.replace(year=today.year + 1) if not (month == 2 and day == 29) else None
-    return candidate
+def no_such_day(day: NoSuchDay) -> str:
+    """The answer to 31.02: the form was right, the calendar has no such day."""
+    typed = f"{day.day:02d}.{day.month:02d}" + (f".{day.year}" if day.year else "")
+    return _("There is no such date: {date}. Please check the day and the month.").format(
+        date=typed
+    )
+
+
+class NotStaffOnly(Filter):
+    """Passes unless the account is staff and nobody's family: a teacher's command of the same
+    name (/timetable) is theirs, not the family screen's."""
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        account_id: int | None = data.get("account_id")
+        if account_id is None:
+            return False
+        who = await access.identity(data["session"], account_id)
+        return who.is_family or not who.is_staff
 
 
 @dataclass(frozen=True)
@@ -189,8 +194,20 @@ class DayCheck(StudentCheck):
             day = day_of_button(button.d)
             return Refusal() if day is None else {"day": day}
         assert self.default is not None and self.bad_day is not None
-        command: CommandObject | None = data.get("command")
-        if command is None or not command.args:
+        typed = typed_day(data)
+        if not typed:
             return {"day": self.default(context)}
-        day = parse_day(command.args, context.today)
-        return Refusal(notice=self.bad_day()) if day is None else {"day": day}
+        read = read_day(typed, today=context.today, year_start=context.year_starts_on)
+        if isinstance(read, NoSuchDay):
+            return Refusal(notice=no_such_day(read))
+        return Refusal(notice=self.bad_day()) if read is None else {"day": read}
+
+
+def typed_day(data: dict[str, Any]) -> str:
+    """The day a message names: a command's argument (/homework 25.11), or what follows the
+    words of a screen (дз на завтра: `typed_rest`, injected by `words.Typed`)."""
+    rest: str | None = data.get("typed_rest")
+    if rest is not None:
+        return rest
+    command: CommandObject | None = data.get("command")
+    return command.args.strip() if command is not None and command.args else ""

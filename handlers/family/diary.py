@@ -12,9 +12,19 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import HomeworkCb, TimetableCb
 from handlers.checks import screen
-from handlers.family.base import DayCheck, DayViewing
+from handlers.family.base import DayCheck, DayViewing, NotStaffOnly
+from handlers.family.dates import in_school_year
 from handlers.keyboards import BTN_HOMEWORK, BTN_TIMETABLE, Keyboard
-from handlers.render import clock, day_long, day_short, day_title, esc, header, show
+from handlers.render import (
+    clock,
+    day_long,
+    day_short,
+    day_title,
+    esc,
+    header,
+    kind_text,
+    show,
+)
 from services import journal
 from services.access import StudentRef
 from services.db.session import Session
@@ -49,8 +59,18 @@ def _plan_lines(plan: DayPlan) -> list[str]:
     return lines
 
 
+def _title_day(context: SchoolContext, day: date) -> str:
+    """The day in a screen's title, with its year when it is not of the current school year."""
+    other_year = not in_school_year(day, context.today, context.year_starts_on)
+    return day_title(day, with_year=other_year)
+
+
 def homework_day_text(student: StudentRef, context: SchoolContext, plan: DayPlan) -> str:
-    lines = [header(student), _("📝 Homework for {day}").format(day=day_title(plan.day)), ""]
+    lines = [
+        header(student),
+        _("📝 Homework for {day}").format(day=_title_day(context, plan.day)),
+        "",
+    ]
     if plan.homework:
         lines.extend(_plan_lines(plan))
     elif not context.is_school_day(plan.day) or not plan.lessons:
@@ -152,14 +172,21 @@ def _bag_day(context: SchoolContext) -> date:
 
 
 def _homework_bad_day() -> str:
-    return _("Please write the date as day and month, for example /homework 25.11.")
+    return _(
+        "Please write the date as day and month, for example /homework 25.11 or "
+        "/homework tomorrow."
+    )
 
 
 # --- timetable --------------------------------------------------------------------------------
 
 
 def timetable_text(student: StudentRef, context: SchoolContext, plan: DayPlan) -> str:
-    lines = [header(student), _("🗓 Timetable for {day}").format(day=day_title(plan.day)), ""]
+    lines = [
+        header(student),
+        _("🗓 Timetable for {day}").format(day=_title_day(context, plan.day)),
+        "",
+    ]
     if not plan.lessons:
         lines.append(
             _("No lessons on this day.")
@@ -183,6 +210,8 @@ def timetable_text(student: StudentRef, context: SchoolContext, plan: DayPlan) -
             )
         elif lesson.teacher:
             lines.append(f"   {esc(lesson.teacher)}")
+        if lesson.work_code is not None or lesson.work_name is not None:
+            lines.append(f"   📝 {kind_text(lesson.work_code, lesson.work_name)}")
     return "\n".join(lines)
 
 
@@ -234,18 +263,36 @@ def _timetable_day(context: SchoolContext) -> date:
 
 
 def _timetable_bad_day() -> str:
-    return _("Please write the date as day and month, for example /timetable 25.11.")
+    return _(
+        "Please write the date as day and month, for example /timetable 25.11 or "
+        "/timetable tomorrow."
+    )
+
+
+def homework_day_check() -> DayCheck:
+    """The day of a homework menu or command: the one typed, else the next school day."""
+    return DayCheck(default=_bag_day, bad_day=_homework_bad_day)
+
+
+def timetable_menu_check() -> DayCheck:
+    """The day of the timetable's menu or words: the one typed, else today (after lessons,
+    the next school day)."""
+    return DayCheck(default=_timetable_day, bad_day=_timetable_bad_day)
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    homework_day = DayCheck(default=_bag_day, bad_day=_homework_bad_day)
+    homework_day = homework_day_check()
     screen(router.message, homework_screen, F.text == BTN_HOMEWORK, check=homework_day)
     screen(router.message, homework_screen, Command("homework"), check=homework_day)
     screen(router.callback_query, homework_screen, HomeworkCb.filter(), check=DayCheck())
-    menu_day = DayCheck(default=_timetable_day, bad_day=_timetable_bad_day)
+    menu_day = timetable_menu_check()
     screen(router.message, timetable_screen, F.text == BTN_TIMETABLE, check=menu_day)
     command_day = DayCheck(default=lambda context: context.today, bad_day=_timetable_bad_day)
-    screen(router.message, timetable_screen, Command("timetable"), check=command_day)
+    # A teacher's /timetable is the staff screens' (handlers/teacher); a teacher who is also
+    # a parent gets the child's here.
+    screen(
+        router.message, timetable_screen, Command("timetable"), NotStaffOnly(), check=command_day
+    )
     screen(router.callback_query, timetable_screen, TimetableCb.filter(), check=DayCheck())
     return router

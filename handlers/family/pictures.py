@@ -1,21 +1,36 @@
-"""Marks as pictures: a subject's chart, and the report card as a PDF or an image."""
+"""Marks as pictures: a subject's chart, and the report card as a PDF or a phone's picture."""
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from aiogram import Router
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_decimal
 
 from handlers.callbacks import ChartCb, ReportCb
 from handlers.checks import not_found, screen
 from handlers.family.base import PeriodCheck, PeriodViewing
-from handlers.render import esc, header, period_title
-from handlers.report_card import card_caption, card_document, card_filename
+from handlers.render import esc, header, locale, period_title
+from handlers.report_card import card_caption, card_document, card_filename, file_name
 from services import charts, journal, report_card
 from services.access import NotFound
 from services.db.session import Session
+
+
+def rounding_lines(round_from: Decimal) -> list[tuple[float, str]]:
+    """The averages where the forecast rounds up to 3, 4 and 5 under the school's profile
+    (services/forecast.py), each with its label: "4 from 3.6"."""
+    lines = []
+    for grade in (3, 4, 5):
+        average = grade - 1 + round_from
+        label = _("{grade} from {average}").format(
+            grade=grade, average=format_decimal(average, "0.0#", locale=locale())
+        )
+        lines.append((float(average), label))
+    return lines
 
 
 async def chart_button(
@@ -45,13 +60,20 @@ async def chart_button(
         charts.subject_chart,
         points,
         labels,
-        round_from=context.profile.round_from,
+        thresholds=rounding_lines(context.profile.round_from),
         period=(period.starts_on, period.ends_on),
     )
     await viewing.viewed(session, "chart")
     if query.message is not None:
+        name = file_name(
+            "chart",
+            student.first_name,
+            subject.subject,
+            context.today.isoformat(),
+            extension="png",
+        )
         await query.message.answer_photo(
-            BufferedInputFile(png, filename="chart.png"),
+            BufferedInputFile(png, filename=name),
             caption=header(student) + "\n" + esc(subject.subject),
         )
 
@@ -64,10 +86,17 @@ async def report_button(
     card = await report_card.build(session, student, period, context)
     document = await asyncio.to_thread(card_document, card, pdf=callback_data.pdf)
     await viewing.viewed(session, "report_card")
-    if query.message is not None:
-        extension = "pdf" if callback_data.pdf else "png"
+    if query.message is None:
+        return
+    if callback_data.pdf:
         await query.message.answer_document(
-            BufferedInputFile(document, filename=card_filename(card, extension)),
+            BufferedInputFile(document, filename=card_filename(card, "pdf")),
+            caption=card_caption(card),
+        )
+    else:
+        # A photo, not a file: the phone shows it in the chat, readable without opening.
+        await query.message.answer_photo(
+            BufferedInputFile(document, filename=card_filename(card, "png")),
             caption=card_caption(card),
         )
 

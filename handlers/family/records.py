@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -59,6 +60,8 @@ def attendance_text(student: StudentRef, period: PeriodRef, summary: AttendanceS
             "Missed {n} lessons: {valid} for a valid reason, {invalid} without one.",
             absent,
         ).format(n=absent, valid=valid, invalid=absent - valid)
+        if absent
+        else _("No missed lessons.")
     )
     if summary.days_missed:
         lines.append(
@@ -128,12 +131,14 @@ def finals_text(student: StudentRef, context: SchoolContext, rows: Sequence[Fina
                     cells.append(f"{period_short(period)}: —")
                 continue
             value, before = grade
-            text = f"<b>{mark_text(value)}</b>"
+            text = f"<b>{mark_text(value, student.sex)}</b>"
             if period.id in row.under_review:
                 # Against the school's profile (services/forbidden.py): the value is not shown.
                 text = review_text()
             elif before is not None:
-                text += " " + _("(corrected from {old})").format(old=mark_text(before))
+                text += " " + _("(corrected from {old})").format(
+                    old=mark_text(before, student.sex)
+                )
             cells.append(f"{period_short(period)}: {text}")
         lines.append(f"{esc(row.subject)} — " + ", ".join(cells))
     if context.terms:
@@ -173,8 +178,10 @@ async def finals_screen(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    screen(router.message, attendance_screen, F.text == BTN_ATTENDANCE, check=PeriodCheck())
+    for trigger in (F.text == BTN_ATTENDANCE, Command("attendance")):
+        screen(router.message, attendance_screen, trigger, check=PeriodCheck())
     screen(router.callback_query, attendance_screen, AttendanceCb.filter(), check=PeriodCheck())
-    screen(router.message, finals_screen, F.text == BTN_FINALS, check=StudentCheck())
+    for trigger in (F.text == BTN_FINALS, Command("finals")):
+        screen(router.message, finals_screen, trigger, check=StudentCheck())
     screen(router.callback_query, finals_screen, FinalsCb.filter(), check=StudentCheck())
     return router

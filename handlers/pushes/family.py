@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from handlers.render import day_short, esc, kind_text, mark_text, period_name
+from handlers.render import by_sex, day_short, esc, kind_text, mark_text, period_name, pgettext
 from services.notifications.content import (
     AttendanceNotice,
     FinalNotice,
@@ -28,7 +28,9 @@ class Composer:
     def __init__(self, i18n: I18n) -> None:
         self.i18n = i18n
 
-    def mark(self, child: str, notice: MarkNotice, *, threshold: int) -> str:
+    def mark(
+        self, child: str, notice: MarkNotice, *, threshold: int, sex: str | None = None
+    ) -> str:
         when = day_short(notice.day)
         kind = kind_text(notice.kind_code, notice.kind_name)
         if notice.action == "removed":
@@ -36,12 +38,12 @@ class Composer:
                 "🗑 {child} — {subject}: the mark {was} of {day} was removed. Reason: {reason}"
             ).format(
                 child=esc(child),
-                was=mark_text(notice.was or "—"),
+                was=mark_text(notice.was or "—", sex),
                 subject=esc(notice.subject),
                 day=when,
                 reason=esc(notice.reason),
             )
-        value = f"<b>{mark_text(notice.value or '')}</b>"
+        value = f"<b>{mark_text(notice.value or '', sex)}</b>"
         low = (
             notice.value is not None
             and notice.value.isdigit()
@@ -57,7 +59,7 @@ class Composer:
                 subject=esc(notice.subject),
                 day=when,
                 kind=kind,
-                was=mark_text(notice.was),
+                was=mark_text(notice.was, sex),
                 value=value,
                 reason=esc(notice.reason),
             )
@@ -65,7 +67,8 @@ class Composer:
             child=esc(child), value=value, subject=esc(notice.subject), kind=kind, day=when
         )
 
-    def attendance(self, child: str, notice: AttendanceNotice) -> str:
+    def attendance(self, child: str, notice: AttendanceNotice, sex: str | None = None) -> str:
+        """Past tense agrees with the pupil's sex in Russian ("опоздала"); unknown: a noun."""
         params = {
             "child": esc(child),
             "subject": esc(notice.subject),
@@ -79,13 +82,32 @@ class Composer:
             ).format(**params)
         if notice.kind == "late":
             if notice.minutes_late:
-                return _(
-                    "⏰ {child} was {minutes} min late for lesson {slot} ({subject}, {day})."
+                return by_sex(
+                    sex,
+                    pgettext(
+                        "m",
+                        "⏰ {child} was {minutes} min late for lesson {slot} ({subject}, {day}).",
+                    ),
+                    pgettext(
+                        "f",
+                        "⏰ {child} was {minutes} min late for lesson {slot} ({subject}, {day}).",
+                    ),
+                    _("⏰ {child} was {minutes} min late for lesson {slot} ({subject}, {day})."),
                 ).format(minutes=notice.minutes_late, **params)
-            return _("⏰ {child} was late for lesson {slot} ({subject}, {day}).").format(**params)
-        return _("🚸 {child} was absent from lesson {slot} ({subject}, {day}).").format(**params)
+            return by_sex(
+                sex,
+                pgettext("m", "⏰ {child} was late for lesson {slot} ({subject}, {day})."),
+                pgettext("f", "⏰ {child} was late for lesson {slot} ({subject}, {day})."),
+                _("⏰ {child} was late for lesson {slot} ({subject}, {day})."),
+            ).format(**params)
+        return by_sex(
+            sex,
+            pgettext("m", "🚸 {child} was absent from lesson {slot} ({subject}, {day})."),
+            pgettext("f", "🚸 {child} was absent from lesson {slot} ({subject}, {day})."),
+            _("🚸 {child} was absent from lesson {slot} ({subject}, {day})."),
+        ).format(**params)
 
-    def finals(self, child: str, notices: list[FinalNotice]) -> str:
+    def finals(self, child: str, notices: list[FinalNotice], sex: str | None = None) -> str:
         by_period: dict[str, list[FinalNotice]] = defaultdict(list)
         for notice in notices:
             by_period[period_name(notice.period)].append(notice)
@@ -96,11 +118,12 @@ class Composer:
             )
             for grade in sorted(grades, key=lambda g: g.subject):
                 corrected = (
-                    " " + _("(corrected from {old})").format(old=mark_text(grade.was))
+                    " " + _("(corrected from {old})").format(old=mark_text(grade.was, sex))
                     if grade.was
                     else ""
                 )
-                lines.append(f"• {esc(grade.subject)}: <b>{mark_text(grade.value)}</b>{corrected}")
+                value = mark_text(grade.value, sex)
+                lines.append(f"• {esc(grade.subject)}: <b>{value}</b>{corrected}")
         return "\n".join(lines)
 
     def weekly(self, child: WeeklyChild) -> str:
@@ -108,7 +131,7 @@ class Composer:
         if child.marks:
             by_subject: dict[str, list[str]] = defaultdict(list)
             for mark in child.marks:
-                by_subject[mark.subject].append(mark_text(mark.value))
+                by_subject[mark.subject].append(mark_text(mark.value, child.sex))
             lines.append(
                 _("Marks: {marks}").format(
                     marks="; ".join(f"{esc(s)} {' '.join(v)}" for s, v in by_subject.items())
@@ -117,17 +140,13 @@ class Composer:
         else:
             lines.append(_("No marks this week."))
         if child.absent or child.late:
-            lines.append(
-                _("Missed lessons: {n} (without a valid reason: {invalid}); late: {late}.").format(
-                    n=child.absent, invalid=child.absent_invalid, late=child.late
-                )
-            )
+            lines.append(_attendance_line(child.absent, child.absent_invalid, child.late))
         if child.forecasts and child.period is not None:
             lines.append(
                 _("Forecast for {period}: {grades}").format(
                     period=period_name(child.period),
                     grades=", ".join(
-                        f"{esc(subject)} {mark_text(f.grade or '')}"
+                        f"{esc(subject)} {mark_text(f.grade or '', child.sex)}"
                         + (" ⚠️" if (f.grade or "").isdigit() and int(f.grade or 0) <= 3 else "")
                         for subject, f in child.forecasts
                     ),
@@ -143,17 +162,36 @@ class Composer:
         )
 
 
+def _attendance_line(absent: int, invalid: int, late: int) -> str:
+    """The week's missed lessons and lateness in words: "no absences" rather than a zero, and
+    the counts in the plural forms of the language."""
+    missed = (
+        ngettext(
+            "Missed {n} lesson ({invalid} without a valid reason).",
+            "Missed {n} lessons ({invalid} without a valid reason).",
+            absent,
+        ).format(n=absent, invalid=invalid)
+        if absent
+        else _("No missed lessons.")
+    )
+    if not late:
+        return missed
+    return missed + " " + ngettext("Late {n} time.", "Late {n} times.", late).format(n=late)
+
+
 def family_text(composer: Composer, recipient: MessageContent) -> str:
     """Everything one message tells a parent or a student, in the active language."""
     parts: list[str] = []
     for child, marks in recipient.marks.items():
+        sex = recipient.sexes.get(child)
         parts.extend(
-            composer.mark(child, m, threshold=recipient.low_mark_threshold) for m in marks
+            composer.mark(child, m, threshold=recipient.low_mark_threshold, sex=sex) for m in marks
         )
     for child, entries in recipient.attendance.items():
-        parts.extend(composer.attendance(child, a) for a in entries)
+        sex = recipient.sexes.get(child)
+        parts.extend(composer.attendance(child, a, sex) for a in entries)
     for child, finals in recipient.finals.items():
-        parts.append(composer.finals(child, finals))
+        parts.append(composer.finals(child, finals, recipient.sexes.get(child)))
     if recipient.homework:
         lines = []
         for child, tasks in recipient.homework.items():

@@ -220,6 +220,12 @@ def share(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 100
 
 
+def _share_cell(part: int, whole: int) -> int | str:
+    """The workbook's percentage: "—" when there was nothing to do (no lessons), never a
+    100 % earned by doing nothing."""
+    return share(part, whole) if whole else "—"
+
+
 def _cell(value: Any) -> Any:
     """Text that a spreadsheet would read as a formula is stored as text."""
     if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
@@ -253,9 +259,9 @@ def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
             [
                 _cell(teacher.name),
                 teacher.lessons,
-                share(teacher.topic, teacher.topic_due),
-                share(teacher.attendance, teacher.attendance_due),
-                share(teacher.homework, teacher.homework_expected),
+                _share_cell(teacher.topic, teacher.topic_due),
+                _share_cell(teacher.attendance, teacher.attendance_due),
+                _share_cell(teacher.homework, teacher.homework_expected),
                 teacher.marks,
                 teacher.overdue_marks,
                 teacher.overdue,
@@ -272,7 +278,11 @@ def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
             headers["students"],
         ]
     )
-    for gap in payload.overdue:
+    # By teacher, then date: the deputy goes through it one teacher at a time.
+    ordered = sorted(
+        payload.overdue, key=lambda g: (g.teacher.casefold(), g.day, g.slot, g.class_label)
+    )
+    for gap in ordered:
         overdue.append(
             [
                 _cell(gap.teacher),
@@ -292,6 +302,7 @@ def deputy_xlsx(payload: DeputyWeek, headers: dict[str, str]) -> bytes:
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(45, max(10, width + 2))
+    overdue.auto_filter.ref = overdue.dimensions
     for row in overdue.iter_rows(min_row=2, min_col=4, max_col=4):
         for cell in row:
             cell.number_format = "DD.MM.YYYY"

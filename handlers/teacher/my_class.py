@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.magic_filter import MagicFilter
 
-from handlers.callbacks import ClassCb, MarksCb, MarksView
+from handlers.callbacks import CardCb, ClassCb, ClassToolCb
 from handlers.checks import Check, Refusal, screen
 from handlers.family.base import no_periods, period_in
 from handlers.keyboards import BTN_MY_CLASS, Keyboard, period_row
@@ -48,7 +48,7 @@ def overview_text(klass: ClassRef, period: PeriodRef, lines: Sequence[StudentLin
             f"{line.absent} ({line.absent_invalid}) · {line.late}"
         )
     out.append("")
-    out.append(_("Press a name to open the student's marks."))
+    out.append(_("Press a name to open the student's card."))
     return "\n".join(out)
 
 
@@ -59,10 +59,16 @@ def overview_keyboard(
     for line in lines:
         builder.button(
             text=line.name,
-            callback_data=MarksCb(s=line.student_id, v=MarksView.PERIOD, p=period.id),
+            callback_data=CardCb(s=line.student_id, p=period.id),
         )
     builder.adjust(2)
     period_row(builder, context, period, lambda p: ClassCb(c=klass.id, p=p))
+    tools = Keyboard()
+    tools.button(text=_("👪 Families"), callback_data=ClassToolCb(c=klass.id, a="f"))
+    tools.button(text=_("🔑 Access codes"), callback_data=ClassToolCb(c=klass.id, a="k"))
+    tools.button(text=_("📅 The class's week"), callback_data=ClassToolCb(c=klass.id, a="w"))
+    tools.adjust(2, 1)
+    builder.attach(tools)
     return builder.as_markup()
 
 

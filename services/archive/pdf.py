@@ -32,23 +32,24 @@ from services.archive.render import grids, history_row, written_text
 
 # DejaVu ships with matplotlib (a dependency for charts) and covers Cyrillic, as in slips.
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-_FONT, _BOLD = "ArchiveSans", "ArchiveSans-Bold"
+FONT, BOLD = "ArchiveSans", "ArchiveSans-Bold"
 _DATES_PER_TABLE = 24
 _registered: list[bool] = []
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
+    """DejaVu as FONT and BOLD, once per process: the archive's and the report card's PDFs."""
     if _registered:
         return
-    pdfmetrics.registerFont(TTFont(_FONT, str(_FONTS / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(_BOLD, str(_FONTS / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=_BOLD, italic=_FONT, boldItalic=_BOLD)
+    pdfmetrics.registerFont(TTFont(FONT, str(_FONTS / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(_FONTS / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     _registered.append(True)
 
 
 def _style(size: float, *, bold: bool = False) -> ParagraphStyle:
     return ParagraphStyle(
-        f"archive-{size}-{bold}", fontName=_BOLD if bold else _FONT, fontSize=size,
+        f"archive-{size}-{bold}", fontName=BOLD if bold else FONT, fontSize=size,
         leading=size * 1.25,
     )  # fmt: skip
 
@@ -67,8 +68,8 @@ def _table(
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), _FONT, size),
-                ("FONT", (0, 0), (-1, 0), _BOLD, size),
+                ("FONT", (0, 0), (-1, -1), FONT, size),
+                ("FONT", (0, 0), (-1, 0), BOLD, size),
                 ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -93,7 +94,7 @@ def _heading(year: ClassYear, title: str, written: str) -> list[Flowable]:
 
 
 def _build(story: list[Flowable], *, title: str, wide: bool) -> bytes:
-    _register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     size = landscape(A4) if wide else A4
     document = SimpleDocTemplate(
@@ -114,7 +115,7 @@ def journal_pdf(year: ClassYear, summary: Summary, *, zone: ZoneInfo, written: d
     """The journal as printed pages: the class, then per subject its grids of marks (a cell
     corrected later is starred) and period grades and its lessons with topics and homework;
     then absences and every correction."""
-    _register_fonts()
+    register_fonts()
     story = _heading(year, doc.JOURNAL_TITLE, written_text(written, zone))
     counts = [[doc.INFO_COUNTS[key], count] for key, count in year.counts().items()]
     story.append(_table(counts, [60 * mm, 25 * mm]))
@@ -207,7 +208,7 @@ def summary_pdf(year: ClassYear, summary: Summary, *, zone: ZoneInfo, written: d
     """The summary sheet as pages: every pupil's absences and failing subjects, then each
     pupil's grades, subjects × periods, as the paper journal's summary sheet has them."""
     # Its heading's styles need the fonts: it is written on its own too (a period's sheet).
-    _register_fonts()
+    register_fonts()
     story = _heading(year, doc.SUMMARY_TITLE, written_text(written, zone))
     header = (doc.NUMBER, doc.PUPIL, doc.ABSENT_LESSONS, doc.ABSENT_VALID, doc.LATE)
     rows: list[list[object]] = [[_text(h) for h in (*header, doc.FAILING, doc.NOT_ATTESTED)]]

@@ -101,6 +101,8 @@ class School(IdMixin, CreatedMixin, Base):
     # The regulation profile (a key of services.profiles) and single-value overrides.
     profile: Mapped[str] = mapped_column(String(64), server_default="default")
     overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Families may write to their children's teachers through the bot (services/contact.py).
+    contact_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 
 class AcademicYear(IdMixin, Base):
@@ -796,3 +798,69 @@ class AccessHold(Base):
     person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     reason: Mapped[str] = mapped_column(String(64))
     since: Mapped[datetime]
+
+
+# --- talking to the school: families and teachers through the bot ---------------------------
+
+
+class ContactKind(enum.StrEnum):
+    TEXT = "text"  # a text, a photo (a certificate) or both
+    ILLNESS = "illness"  # "the child is ill today": the class teacher confirms it in one press
+
+
+class ContactThread(IdMixin, CreatedMixin, Base):
+    """One family account's correspondence with one teacher about one child (seed 001 §2.6,
+    §4.2.6; seed 003 §3.7, §7.2): relayed by the bot, neither side sees the other's contacts."""
+
+    __tablename__ = "contact_threads"
+    __table_args__ = (
+        UniqueConstraint("family_account_id", "student_id", "staff_id"),
+        Index(None, "staff_id"),
+        Index(None, "student_id"),
+    )
+
+    family_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    # The guardian the family side writes as (their name as the journal has it); NULL for the
+    # student's own account.
+    guardian_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guardians.id", ondelete="SET NULL")
+    )
+    last_at: Mapped[datetime | None]
+
+
+class ContactMessage(IdMixin, CreatedMixin, Base):
+    """One message of a thread, either way; `attachment` is the messenger's file id."""
+
+    __tablename__ = "contact_messages"
+    __table_args__ = (
+        CheckConstraint(_check_in("kind", ContactKind), name="kind"),
+        CheckConstraint(
+            "kind = 'illness' OR text IS NOT NULL OR attachment IS NOT NULL", name="content"
+        ),
+        CheckConstraint("(kind = 'illness') = (absence_day IS NOT NULL)", name="absence_day"),
+        Index(None, "thread_id", "id"),
+    )
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("contact_threads.id", ondelete="CASCADE"))
+    from_family: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(16), server_default=ContactKind.TEXT.value)
+    text: Mapped[str | None] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(String(255))
+    # An illness note: the day it is about (the school's date when it was written), and when
+    # the class teacher confirmed it as absences with a valid reason.
+    absence_day: Mapped[date | None] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None]
+
+
+class ContactDraft(Base):
+    """The thread an account is writing in now: its next text or photo goes there."""
+
+    __tablename__ = "contact_drafts"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(ForeignKey("contact_threads.id", ondelete="CASCADE"))
+    until: Mapped[datetime]

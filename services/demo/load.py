@@ -116,8 +116,14 @@ async def seed_demo(
                 for done, _ in enumerate(Journal(school, people).build_journal(), start=1):
                     if len(school.rows.tables["marks"]) > 200_000:
                         await flush(pg, school.rows, counts)
-                    report(f"school {index + 1}/{schools}", done, classes)
-                await flush(pg, school.rows, counts)
+                    report(f"school {index + 1}/{schools}: journal", done, classes)
+                # The journal is written here, most of the load's time: its own bar.
+                stage = f"school {index + 1}/{schools}: writing"
+
+                def writing(done: int, count: int, stage: str = stage) -> None:
+                    report(stage, done, count)
+
+                await flush(pg, school.rows, counts, writing)
                 if index == 0:
                     first_class = people.classes[-1]
                     persona = {
@@ -131,13 +137,18 @@ async def seed_demo(
                         "class_id": first_class.id,
                         "deputy_id": people.deputy,
                     }
+            # The sequences, the commit and the statistics: the last step of the bar.
+            report("finishing", 0, 2)
             for table, columns in COLUMNS.items():
                 if "id" in columns:
                     await pg.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                         f" greatest((SELECT max(id) FROM {table}), 1))"
                     )
+        report("finishing", 1, 2)
+        # The planner's statistics of the fresh tables; then the database is ready.
         await pg.execute("ANALYZE")
+        report("finishing", 2, 2)
     counts["schools"] = counts.get("schools", 0)
     return DemoSummary(
         counts=dict(counts),

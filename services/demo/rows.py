@@ -4,6 +4,7 @@ the order of the foreign keys."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,13 +136,32 @@ COLUMNS: dict[str, list[str]] = {
 }
 
 
-async def flush(pg: Any, rows: Rows, counts: dict[str, int]) -> None:
-    """COPY the rows gathered so far (asyncpg connection `pg`) and count them."""
+# Rows per COPY: small enough for the progress bar to move while the marks are written.
+COPY_CHUNK = 20_000
+
+
+async def flush(
+    pg: Any,
+    rows: Rows,
+    counts: dict[str, int],
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """COPY the rows gathered so far (asyncpg connection `pg`) and count them; `progress`
+    is told (rows written, rows in all) after each chunk."""
+    total = sum(len(rows.tables.get(table) or ()) for table in JOURNAL_TABLES)
+    done = 0
+    if progress is not None:
+        progress(done, total)
     # Parents before children: the order of JOURNAL_TABLES follows the foreign keys.
     for table in JOURNAL_TABLES:
         batch = rows.tables.get(table)
         if not batch:
             continue
-        await pg.copy_records_to_table(table, records=batch, columns=COLUMNS[table])
+        for start in range(0, len(batch), COPY_CHUNK):
+            chunk = batch[start : start + COPY_CHUNK]
+            await pg.copy_records_to_table(table, records=chunk, columns=COLUMNS[table])
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
         counts[table] += len(batch)
         batch.clear()

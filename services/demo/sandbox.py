@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import TextClause, text
@@ -18,7 +18,7 @@ from services import linking
 from services.db.session import create_sessionmaker
 from services.journal.school import PeriodRef, class_terms
 from services.linking import PersonId, PersonKind
-from services.profiles import profile_for
+from services.profiles import Profile, profile_for
 
 
 class Role(enum.StrEnum):
@@ -51,7 +51,7 @@ class Cast:
     guardian_id: int  # a parent of two children
     child_ids: tuple[int, ...]
     student_id: int
-    teacher_id: int  # teaches algebra to the first child's class
+    teacher_id: int  # teaches the first child's class; a class teacher of none
     class_teacher_id: int
     deputy_id: int
 
@@ -84,8 +84,11 @@ _CAST = text(
            (SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id
             WHERE s.school_id = :school AND c.grade >= 5 AND s.left_at IS NULL
               AND NOT (s.id = ANY(f.children)) ORDER BY s.id LIMIT 1) AS student,
+           -- a subject teacher of the first child's class who is nobody's class teacher
            (SELECT t.staff_id FROM teaching_assignments t
             JOIN students s ON s.class_id = t.class_id AND s.id = f.children[1]
+            WHERE NOT EXISTS (SELECT 1 FROM staff_roles r WHERE r.staff_id = t.staff_id
+                              AND r.role IN ('class_teacher', 'deputy_director'))
             ORDER BY t.subgroup_id NULLS FIRST, t.id LIMIT 1) AS teacher,
            (SELECT r.staff_id FROM staff_roles r
             JOIN students s ON s.class_id = r.class_id AND s.id = f.children[1]
@@ -181,19 +184,40 @@ async def quiet_hours_off(engine: AsyncEngine, user_id: int) -> None:
         )
 
 
-# The latest lesson of the student that has taken place (today's first, when there is one).
+# The latest lesson of the student that has begun by the demo's clock (`:today` at `:at`);
+# with `:only_today`, of that day only.
 _LESSON = text(
     """
     SELECT l.id, l.subject_id, l.teacher_id, sub.name FROM lessons l
     JOIN students s ON s.id = :student AND s.class_id = l.class_id
     JOIN subjects sub ON sub.id = l.subject_id
-    WHERE l.date <= :today
+    WHERE (l.date < :today OR (l.date = :today AND coalesce(l.starts_at, '00:00') <= :at))
+      AND (NOT :only_today OR l.date = :today)
       AND (l.subgroup_id IS NULL OR EXISTS (SELECT 1 FROM subgroup_members m
            WHERE m.subgroup_id = l.subgroup_id AND m.student_id = s.id))
       AND (CAST(:subject AS text) IS NULL OR sub.name ILIKE CAST(:subject AS text) || '%')
     ORDER BY l.date DESC, l.slot DESC LIMIT 1
     """
 )
+
+# When the student's first lesson of the day begins (None: no lesson that day).
+_FIRST_START = text(
+    """
+    SELECT min(l.starts_at) FROM lessons l
+    JOIN students s ON s.id = :student AND s.class_id = l.class_id
+    WHERE l.date = :today
+      AND (l.subgroup_id IS NULL OR EXISTS (SELECT 1 FROM subgroup_members m
+           WHERE m.subgroup_id = l.subgroup_id AND m.student_id = s.id))
+    """
+)
+
+
+class NotBegun(LookupError):
+    """No lesson of the student has begun yet today: an absence has nothing to be from."""
+
+    def __init__(self, first: time | None) -> None:
+        super().__init__("lesson")
+        self.first = first  # when the day's first lesson begins; None: no lesson today
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,15 +240,32 @@ async def _student_name(connection: AsyncConnection, student_id: int) -> str:
 
 
 async def _latest_lesson(
-    connection: AsyncConnection, student_id: int, today: date, subject: str | None
+    connection: AsyncConnection,
+    student_id: int,
+    now: datetime,
+    subject: str | None,
+    *,
+    only_today: bool = False,
 ) -> tuple[int, int, int, str]:
-    """(lesson id, subject id, teacher id, subject name); LookupError naming what is missing."""
-    lesson = (
-        await connection.execute(
-            _LESSON, {"student": student_id, "today": today, "subject": subject}
-        )
-    ).first()
+    """(lesson id, subject id, teacher id, subject name) of the latest lesson begun by `now`
+    (the school's local time); LookupError naming what is missing, NotBegun when `only_today`
+    and none has begun today."""
+    values = {
+        "student": student_id,
+        "today": now.date(),
+        "at": now.time().replace(tzinfo=None),
+        "subject": subject,
+        "only_today": only_today,
+    }
+    lesson = (await connection.execute(_LESSON, values)).first()
     if lesson is None:
+        if only_today:
+            first = (
+                await connection.execute(
+                    _FIRST_START, {"student": student_id, "today": now.date()}
+                )
+            ).scalar()
+            raise NotBegun(first)
         raise LookupError(subject or "lesson")
     return (int(lesson[0]), int(lesson[1]), int(lesson[2]), str(lesson[3]))
 
@@ -244,17 +285,19 @@ _ADD_ABSENCE = text(
 async def _at_latest_lesson(
     engine: AsyncEngine,
     student_id: int,
-    today: date,
+    now: datetime,
     subject: str | None,
     *,
     statement: TextClause,
     values: dict[str, str],
     told: str,
+    only_today: bool = False,
 ) -> Event:
-    """Write `statement` for the student's latest lesson; the event the sandbox tells."""
+    """Write `statement` for the student's latest lesson begun by `now` (local time); the
+    event the sandbox tells."""
     async with engine.begin() as connection:
         lesson_id, _, teacher_id, subject_name = await _latest_lesson(
-            connection, student_id, today, subject
+            connection, student_id, now, subject, only_today=only_today
         )
         await connection.execute(
             statement, {"s": student_id, "l": lesson_id, "t": teacher_id, **values}
@@ -263,13 +306,14 @@ async def _at_latest_lesson(
 
 
 async def add_mark(
-    engine: AsyncEngine, student_id: int, value: str, subject: str | None, today: date
+    engine: AsyncEngine, student_id: int, value: str, subject: str | None, now: datetime
 ) -> Event:
-    """A mark for the student's latest lesson, written as the lesson's teacher would."""
+    """A mark for the student's latest lesson begun by `now` (the school's local time),
+    written as the lesson's teacher would."""
     return await _at_latest_lesson(
         engine,
         student_id,
-        today,
+        now,
         subject,
         statement=_ADD_MARK,
         values={"v": value},
@@ -277,16 +321,18 @@ async def add_mark(
     )
 
 
-async def add_absence(engine: AsyncEngine, student_id: int, today: date) -> Event:
-    """The student marked absent (reason unknown) at the latest lesson."""
+async def add_absence(engine: AsyncEngine, student_id: int, now: datetime) -> Event:
+    """The student marked absent (reason unknown) at today's latest lesson that has begun by
+    `now` (the school's local time): NotBegun when none has."""
     return await _at_latest_lesson(
         engine,
         student_id,
-        today,
+        now,
         None,
         statement=_ADD_ABSENCE,
         values={},
         told="absent",
+        only_today=True,
     )
 
 
@@ -325,9 +371,11 @@ async def add_finals(engine: AsyncEngine, student_id: int, today: date) -> Event
     return Event(name, "", str(result.rowcount))
 
 
-async def _class_term(connection: AsyncConnection, student_id: int, today: date) -> int | None:
-    """The term holding `today` among those the student's class follows (seed 004 §5.1–5.2:
-    a quarter in grade 7, a half-year in grade 10)."""
+async def _class_terms(
+    connection: AsyncConnection, student_id: int
+) -> tuple[Profile, tuple[PeriodRef, ...]] | None:
+    """The school's profile and the terms the student's class follows (seed 004 §5.1–5.2: a
+    quarter in grade 7, a half-year in grade 10)."""
     rows = (
         await connection.execute(
             text(
@@ -347,8 +395,52 @@ async def _class_term(connection: AsyncConnection, student_id: int, today: date)
     if not rows:
         return None
     profile = profile_for(rows[0].profile, rows[0].overrides)
-    terms = class_terms(profile, rows[0].grade, [PeriodRef(*row[3:]) for row in rows])
+    return profile, class_terms(profile, rows[0].grade, [PeriodRef(*row[3:]) for row in rows])
+
+
+async def _class_term(connection: AsyncConnection, student_id: int, today: date) -> int | None:
+    """The term holding `today` among those the student's class follows."""
+    found = await _class_terms(connection, student_id)
+    terms = found[1] if found is not None else ()
     return next((t.id for t in terms if t.holds(today)), None)
+
+
+async def period_end(
+    engine: AsyncEngine, student_id: int, now: datetime, zone: ZoneInfo
+) -> tuple[PeriodRef, datetime] | None:
+    """The next term of the student's class whose final grades fall due after `now`, and the
+    morning after they do (09:00 in the school's zone, past its morning summary), when the
+    period's documents go out (services/period_documents.py); None after the year's last."""
+    async with engine.connect() as connection:
+        found = await _class_terms(connection, student_id)
+    if found is None:
+        return None
+    profile, terms = found
+    for term in terms:
+        due = term.ends_on + timedelta(days=(profile.finals_days or 0) + 1)
+        morning = datetime.combine(due, time(9), zone)
+        if morning > now:
+            return term, morning
+    return None
+
+
+async def due_for(engine: AsyncEngine, user_ids: list[int]) -> int:
+    """Messages for these Telegram users waiting in the queue that are due now: the demo's
+    clock waits for them to go before it tells what arrived."""
+    async with engine.connect() as connection:
+        return int(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT count(*) FROM notifications n JOIN accounts a"
+                        " ON a.id = n.account_id AND a.channel = 'telegram'"
+                        " AND a.channel_user_id = ANY(:users)"
+                        " WHERE n.status = 'pending' AND n.not_before <= clock_timestamp()"
+                    ),
+                    {"users": user_ids},
+                )
+            ).scalar_one()
+        )
 
 
 async def release_now(engine: AsyncEngine, user_ids: list[int]) -> None:

@@ -12,22 +12,28 @@ from services.journal.classes import StudentLine, class_overview
 from services.journal.grades import (
     FinalRow,
     MarkItem,
+    PeriodFinal,
     SubjectMarks,
     finals,
     marks,
+    period_finals,
     period_subjects,
+    student_subject,
     subject_marks,
     subject_name,
 )
+from services.journal.history import SentPush, sent_pushes
 from services.journal.school import PeriodRef, SchoolContext, class_terms, school_context
 from services.journal.timetable import (
     HOMEWORK_LOOKBACK,
     DayPlan,
     HomeworkItem,
     LessonItem,
+    PlannedWork,
     day_plans,
     homework,
     lessons,
+    planned_works,
 )
 
 __all__ = [
@@ -39,8 +45,11 @@ __all__ = [
     "HomeworkItem",
     "LessonItem",
     "MarkItem",
+    "PeriodFinal",
     "PeriodRef",
+    "PlannedWork",
     "SchoolContext",
+    "SentPush",
     "StudentLine",
     "SubjectMarks",
     "attendance",
@@ -51,8 +60,12 @@ __all__ = [
     "homework",
     "lessons",
     "marks",
+    "period_finals",
     "period_subjects",
+    "planned_works",
     "school_context",
+    "sent_pushes",
+    "student_subject",
     "subject_marks",
     "subject_name",
 ]

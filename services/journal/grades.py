@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,6 +43,8 @@ class MarkItem:
     # Against the school's profile (services/forbidden.py): shown as under review, never
     # counted in the average or the forecast.
     under_review: bool = False
+    # The lesson's topic, shown beside the mark with the teacher's comment.
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ _MARKS = (
         _mark.comment,
         _mark.created_at,
         m.SchoolClass.grade,
+        m.Lesson.topic,
     )
     .select_from(current_marks)
     .join(m.Lesson, m.Lesson.id == _mark.lesson_id)
@@ -126,6 +129,7 @@ async def marks(
                 note,
                 at,
                 review,
+                row[13],
             )
         )
     return items
@@ -198,6 +202,39 @@ async def subject_name(session: AsyncSession, student: StudentRef, subject_id: i
     return name
 
 
+_STUDENT_SUBJECT = select(m.Subject.name).where(
+    m.Subject.id == bindparam("subject_id"),
+    m.Subject.school_id == bindparam("school_id"),
+    or_(
+        exists().where(attends_lesson, m.Lesson.subject_id == m.Subject.id),
+        select(_mark.id)
+        .join(m.Lesson, m.Lesson.id == _mark.lesson_id)
+        .where(_mark.student_id == bindparam("student_id"), m.Lesson.subject_id == m.Subject.id)
+        .exists(),
+    ),
+)
+
+
+async def student_subject(session: AsyncSession, student: StudentRef, subject_id: int) -> str:
+    """The name of a subject the student has lessons of (the class's, or the student's own
+    subgroup's) or marks in; NotFound for any other subject, of this school or another (a
+    forged or stale button)."""
+    if not 0 < subject_id < 2**63:
+        raise NotFound(subject_id)
+    name = await session.scalar(
+        _STUDENT_SUBJECT,
+        {
+            "subject_id": subject_id,
+            "school_id": student.school_id,
+            "class_id": student.class_id or 0,
+            "student_id": student.id,
+        },
+    )
+    if name is None:
+        raise NotFound(subject_id)
+    return name
+
+
 async def subject_marks(
     session: AsyncSession,
     student: StudentRef,
@@ -205,7 +242,9 @@ async def subject_marks(
     subject_id: int,
     profile: Profile,
 ) -> SubjectMarks:
-    name = await subject_name(session, student, subject_id)
+    """One subject's marks in the period with the forecast; NotFound for a subject the
+    student does not take (`student_subject`)."""
+    name = await student_subject(session, student, subject_id)
     items = await marks(
         session,
         student,
@@ -272,3 +311,32 @@ async def finals(
     return [
         FinalRow(subject, grades, frozenset(review[subject])) for subject, grades in table.items()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFinal:
+    """A subject's final grade of a period as families see it."""
+
+    value: str
+    # Against the school's profile (services/forbidden.py): its value is not shown.
+    under_review: bool = False
+
+
+async def period_finals(
+    session: AsyncSession, student: StudentRef, period: PeriodRef, profile: Profile
+) -> dict[int, PeriodFinal]:
+    """The student's current final grades of one period (of the school the caller read it
+    from, `SchoolContext.period`), by subject id."""
+    grade = select(m.SchoolClass.grade).where(m.SchoolClass.id == student.class_id)
+    rows = await session.execute(
+        select(_final.subject_id, _final.value, grade.scalar_subquery())
+        .select_from(current_final_grades)
+        .where(_final.student_id == student.id, _final.period_id == period.id)
+    )
+    return {
+        subject_id: PeriodFinal(
+            str(value),
+            not profile.allows(value, grade=class_grade, period_kind=period.kind),
+        )
+        for subject_id, value, class_grade in rows
+    }

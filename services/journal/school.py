@@ -44,6 +44,10 @@ class SchoolContext:
     year: PeriodRef | None
     holidays: tuple[tuple[date, date], ...]
     days_per_week: int
+    # The academic year's first and last days (None without a year): a date typed without a
+    # year is one of this school year.
+    year_starts_on: date | None = None
+    year_ends_on: date | None = None
 
     @property
     def today(self) -> date:
@@ -112,6 +116,7 @@ def class_terms(
 _CONTEXT = text(
     """
     SELECT s.name, s.timezone, s.profile, s.overrides, y.id AS year_id,
+      y.starts_on AS year_starts_on, y.ends_on AS year_ends_on,
       (SELECT c.grade FROM classes c
         WHERE c.id = CAST(:class_id AS bigint) AND c.school_id = s.id) AS grade,
       (SELECT json_agg(json_build_array(p.id, p.kind, p.number, p.starts_on, p.ends_on)
@@ -121,7 +126,7 @@ _CONTEXT = text(
          FROM holidays h WHERE h.academic_year_id = y.id) AS holidays
     FROM schools s
     LEFT JOIN LATERAL (
-      SELECT a.id FROM academic_years a
+      SELECT a.id, a.starts_on, a.ends_on FROM academic_years a
       WHERE a.school_id = s.id AND a.starts_on <= (:now AT TIME ZONE s.timezone)::date
       ORDER BY a.starts_on DESC LIMIT 1
     ) y ON true
@@ -166,4 +171,6 @@ async def school_context(
         year=year,
         holidays=holidays,
         days_per_week=days if days in (5, 6) else 5,
+        year_starts_on=school.year_starts_on,
+        year_ends_on=school.year_ends_on,
     )

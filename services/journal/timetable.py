@@ -35,6 +35,9 @@ def _short_name(last: str | None, first: str | None, middle: str | None) -> str 
     return f"{last} {initials}".strip()
 
 
+# The kinds of work families are told of ahead: written, control and monitoring works.
+_PLANNED_KIND = or_(m.WorkKind.is_control, m.WorkKind.is_written, m.WorkKind.internal_monitoring)
+
 _teacher = aliased(m.Staff, name="teacher")
 _substitute = aliased(m.Staff, name="substitute")
 
@@ -53,6 +56,9 @@ class LessonItem:
     substitute: str | None
     topic: str | None
     subgroup: str | None
+    # A written or control work planned at the lesson (`planned_works`): its kind.
+    work_code: str | None = None
+    work_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +102,14 @@ async def lessons(
             substitute.middle_name,
             m.Lesson.topic,
             m.Subgroup.name,
+            m.WorkKind.code,
+            m.WorkKind.name,
         )
         .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
         .join(teacher, teacher.id == m.Lesson.teacher_id)
         .outerjoin(substitute, substitute.id == m.Lesson.substitute_teacher_id)
         .outerjoin(m.Subgroup, m.Subgroup.id == m.Lesson.subgroup_id)
+        .outerjoin(m.WorkKind, and_(m.WorkKind.id == m.Lesson.work_kind_id, _PLANNED_KIND))
         .where(attends_lesson, m.Lesson.date.between(start, end))
         .order_by(m.Lesson.date, m.Lesson.slot, m.Lesson.id),
         {"class_id": student.class_id, "student_id": student.id},
@@ -119,6 +128,8 @@ async def lessons(
             substitute=_short_name(r[11], r[12], r[13]),
             topic=r[14],
             subgroup=r[15],
+            work_code=r[16],
+            work_name=r[17],
         )
         for r in rows
     ]
@@ -177,3 +188,47 @@ async def day_plans(
         plans.append(DayPlan(day, tuple(by_day[day]), tuple(due)))
         day += timedelta(days=1)
     return plans
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWork:
+    """A written or control work the journal plans at one of the student's lessons."""
+
+    day: date
+    slot: int
+    subject: str
+    kind_code: str
+    kind_name: str
+    topic: str | None
+
+
+async def planned_works(
+    session: AsyncSession, student: StudentRef, *, start: date, end: date
+) -> list[PlannedWork]:
+    """The written, control and monitoring works planned from `start` to `end` at the
+    student's lessons (own subgroups only), in timetable order.
+
+    A planned work is a lesson whose `work_kind_id` names a written or control kind of work
+    (the same field the reminders check for unmarked works: SPEC §4)."""
+    if student.class_id is None:
+        return []
+    rows = await session.execute(
+        select(
+            m.Lesson.date,
+            m.Lesson.slot,
+            m.Subject.name,
+            m.WorkKind.code,
+            m.WorkKind.name,
+            m.Lesson.topic,
+        )
+        .join(m.Subject, m.Subject.id == m.Lesson.subject_id)
+        .join(m.WorkKind, m.WorkKind.id == m.Lesson.work_kind_id)
+        .where(
+            attends_lesson,
+            m.Lesson.date.between(start, end),
+            _PLANNED_KIND,
+        )
+        .order_by(m.Lesson.date, m.Lesson.slot, m.Lesson.id),
+        {"class_id": student.class_id, "student_id": student.id},
+    )
+    return [PlannedWork(*row) for row in rows]

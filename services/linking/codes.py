@@ -212,10 +212,13 @@ async def issue(
     secret: bytes,
     now: datetime,
     ttl: timedelta = DEFAULT_TTL,
+    actor: str = "cli",
+    account_id: int | None = None,
 ) -> list[IssuedCode]:
     """A code for each of `who`, valid for `ttl`; each replaces the person's unused one, so a
-    lost slip stops working. ValueError for an unknown person, school or class. Administrator
-    only (the command line)."""
+    lost slip stops working. ValueError for an unknown person, school or class. The
+    administrator (the command line), or in the bot a class teacher for the pupils and
+    guardians of their own class (seed 004 §3.3.5), audited as `actor` from `account_id`."""
     if not timedelta(days=1) <= ttl <= timedelta(days=MAX_TTL_DAYS):
         raise ValueError(f"a code is valid from 1 to {MAX_TTL_DAYS} days")
     issued: list[IssuedCode] = []
@@ -234,7 +237,8 @@ async def issue(
         audit.record(
             session,
             Action.CODE_ISSUED,
-            actor="cli",
+            actor=actor,
+            account_id=account_id,
             details={"expires_at": (now + ttl).isoformat()},
             **columns,
         )

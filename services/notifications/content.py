@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services import access, journal
+from services import access, contact, journal
 from services.db import models as m
 from services.db.current import current_final_grades
 from services.forecast import Forecast
@@ -25,10 +25,12 @@ from services.notifications.payloads import (
     ClassDay,
     ClassPeriodSheet,
     ClassWeek,
+    ContactNote,
     Digest,
     FamilyItem,
     FewMarks,
     FinalGrades,
+    LeaverReport,
     MarkChange,
     NewHomework,
     PeriodReportCard,
@@ -86,6 +88,7 @@ class WeeklyChild:
     late: int
     period: PeriodRef | None
     forecasts: list[tuple[str, Forecast]]
+    sex: str | None = None
 
 
 @dataclass
@@ -105,14 +108,21 @@ class MessageContent:
     weekly: list[WeeklyChild] = field(default_factory=list)
     # A message to staff (reminder, weekly summaries): its payload as queued.
     staff: StaffPayload | None = None
-    # A family's report card at a period's end, built now.
+    # A message of a family's thread with a teacher (services/contact.py).
+    contact: contact.ContactNotice | None = None
+    # A family's report card at a period's end, built now; a pupil who left: the year's
+    # report up to the day they left.
     report_card: ReportCard | None = None
+    left_on: date | None = None
+    # Each child's sex ("m", "f", None), by name: the words that agree with the pupil.
+    sexes: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def has_content(self) -> bool:
         return (
             bool(self.weekly)
             or bool(self.staff)
+            or self.contact is not None
             or self.report_card is not None
             or any(
                 any(v for v in group.values())
@@ -243,6 +253,16 @@ async def load_batch(
         if isinstance(message.payload, PeriodReportCard):
             recipient.report_card = await _report_card(session, message, message.payload)
             continue
+        if isinstance(message.payload, LeaverReport):
+            recipient.report_card = await _leaver_report(session, message)
+            recipient.left_on = message.payload.left_on
+            continue
+        if isinstance(message.payload, ContactNote):
+            # Both sides' access as it stands now (services/contact.py).
+            recipient.contact = await contact.note_for(
+                session, message.account_id, message.payload
+            )
+            continue
         if isinstance(message.payload, StaffPayload):
             # Access as it stands now: a revoked link or a role passed on drops the message.
             if await _staff_allowed(session, message.account_id, message.payload):
@@ -253,16 +273,28 @@ async def load_batch(
         )
     # Access as it stands now, for every (account, child) of the batch at once.
     names = await access.family_names(session, {(account, s) for _, account, s, _ in parts})
+    sexes = await _sexes(session, {s for (_, s) in names})
     visible: list[_Part[FamilyItem]] = []
     for recipient, account_id, student, item in parts:
         name = names.get((account_id, student))
         if name is not None:
             visible.append((recipient, name, item))
+            recipient.sexes[name] = sexes.get(student)
     await _marks(session, _of(visible, MarkChange))
     await _attendance(session, _of(visible, AttendanceChange))
     await _finals(session, _of(visible, FinalGrades))
     await _homework(session, _of(visible, NewHomework))
     return result
+
+
+async def _sexes(session: AsyncSession, students: set[int]) -> dict[int, str | None]:
+    """The sex of each of these pupils (students.sex: "m", "f" or unknown)."""
+    if not students:
+        return {}
+    rows = await session.execute(
+        select(m.Student.id, m.Student.sex).where(m.Student.id.in_(students))
+    )
+    return {student: sex for student, sex in rows}
 
 
 async def _report_card(
@@ -276,14 +308,74 @@ async def _report_card(
         return None
     if student.relation == access.Relation.CLASS_TEACHER:
         return None
+    # The calendar of the period's year, as on its last day: the card is the same whenever
+    # it is sent, and a period of another school is not found.
+    ends_on = await session.scalar(
+        select(m.Period.ends_on)
+        .join(m.AcademicYear, m.AcademicYear.id == m.Period.academic_year_id)
+        .where(m.Period.id == payload.period_id, m.AcademicYear.school_id == student.school_id)
+    )
+    if ends_on is None:
+        return None
     context = await journal.school_context(
-        session, student.school_id, datetime.now(UTC), class_id=student.class_id
+        session,
+        student.school_id,
+        datetime.combine(ends_on, time(12), UTC),
+        class_id=student.class_id,
     )
     try:
         period = context.period(payload.period_id)
     except access.NotFound:
         return None
     return await build(session, student, period, context)
+
+
+async def _leaver_report(session: AsyncSession, message: Outgoing) -> ReportCard | None:
+    """The year's report of a pupil who left, up to the day they left, if the account is
+    still of the pupil's family as they left it (services.access.leaver_families)."""
+    families = access.leaver_families([message.student_id or 0]).subquery()
+    student = m.Student
+    row = (
+        await session.execute(
+            select(
+                student.id,
+                student.school_id,
+                student.class_id,
+                m.SchoolClass.grade,
+                m.SchoolClass.letter,
+                student.first_name,
+                student.last_name,
+                student.left_at,
+            )
+            .join(families, families.c.student_id == student.id)
+            .outerjoin(m.SchoolClass, m.SchoolClass.id == student.class_id)
+            .where(families.c.account_id == message.account_id)
+            .limit(1)
+        )
+    ).first()
+    if row is None or row.left_at is None:
+        return None
+    pupil = access.StudentRef(
+        row.id,
+        row.school_id,
+        row.class_id,
+        access.class_label(row.grade, row.letter),
+        row.first_name,
+        row.last_name,
+        access.Relation.GUARDIAN,
+    )
+    # The calendar of the year the pupil left in, as it stood on their last day.
+    context = await journal.school_context(
+        session,
+        pupil.school_id,
+        datetime.combine(row.left_at, time(12), UTC),
+        class_id=pupil.class_id,
+    )
+    if context.year is None:
+        return None
+    year = context.year
+    period = PeriodRef(year.id, year.kind, year.number, year.starts_on, row.left_at)
+    return await build(session, pupil, period, context)
 
 
 async def _marks(session: AsyncSession, parts: list[_Part[MarkChange]]) -> None:
@@ -436,5 +528,6 @@ async def _weekly(
                 late=absences.late,
                 period=period,
                 forecasts=forecasts,
+                sex=child.sex,
             )
         )

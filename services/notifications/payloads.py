@@ -77,6 +77,15 @@ class PeriodReportCard(_Frozen):
     period_id: int
 
 
+class LeaverReport(_Frozen):
+    """The final report of a pupil who left the school during the year, for the family to
+    hand to the next school (seed 003 §7.7): the year's marks up to the day they left. The
+    child is in the row (`notifications.student_id`)."""
+
+    kind: Literal["leaver_report"] = "leaver_report"
+    left_on: date
+
+
 FamilyItem = Annotated[
     MarkChange | AttendanceChange | FinalGrades | NewHomework, Field(discriminator="kind")
 ]
@@ -315,11 +324,26 @@ class FewMarks(_Frozen):
     subjects: tuple[FewMarksSubject, ...]
 
 
+# --- between families and teachers: the message is read when sent ------------------------
+
+
+class ContactNote(_Frozen):
+    """A message of a family's thread with a teacher (services/contact.py): read when sent,
+    with both sides' access checked again; an illness note carries the confirm button."""
+
+    kind: Literal["contact"] = "contact"
+    message_id: int
+    # To the family: their illness note was confirmed as absences with a valid reason.
+    confirmed: bool = False
+
+
 StaffPayload = (
     Reminder | ClassWeek | DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | ClassDay | FewMarks
 )
 # Pushes that go as a file (sendDocument), the text being its caption.
-DocumentPayload = DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | PeriodReportCard
+DocumentPayload = (
+    DeputyWeek | ClassPeriodSheet | SchoolPeriodSheet | PeriodReportCard | LeaverReport
+)
 
 Payload = Annotated[
     MarkChange
@@ -335,7 +359,9 @@ Payload = Annotated[
     | SchoolPeriodSheet
     | ClassDay
     | FewMarks
-    | PeriodReportCard,
+    | PeriodReportCard
+    | LeaverReport
+    | ContactNote,
     Field(discriminator="kind"),
 ]
 

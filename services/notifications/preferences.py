@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services import access
 from services.accounts import account_update
 from services.db import models as m
+from services.notifications.queue import release_held
+from services.zones import DEFAULT_TIMEZONE
 
 
 class Category(enum.StrEnum):
@@ -197,11 +200,127 @@ async def set_mode(
     await session.commit()
 
 
-async def set_quiet(session: AsyncSession, *, account_id: int, choice: str) -> None:
-    """One of QUIET_CHOICES (KeyError otherwise). Commits."""
+async def set_quiet(
+    session: AsyncSession, *, account_id: int, choice: str, now: datetime | None = None
+) -> int:
+    """One of QUIET_CHOICES (KeyError otherwise). Commits.
+
+    What the old quiet hours held goes when the new ones allow: at once when they are off or
+    over by now, at their earlier end when narrowed (SPEC §5: messages wait only while the
+    recipient's quiet hours last). How many messages were released."""
+    # The fan-out reads preferences: its rule of quiet hours is imported when used.
+    from services.notifications.fanout import after_quiet_hours
+
     start, end = QUIET_CHOICES[choice]
+    account = await session.get(m.Account, account_id)
+    if account is None:
+        raise access.NotFound(account_id)
+    now = now or datetime.now(UTC)
+    zone = await account_zone(session, account_id)
+    held_until = after_quiet_hours(now, zone, account.quiet_from, account.quiet_to)
     await session.execute(account_update(account_id, quiet_from=start, quiet_to=end))
+    released = 0
+    if held_until > now:
+        due = after_quiet_hours(now, zone, start, end)
+        if due < held_until:
+            released = await release_held(
+                await session.connection(), account_id, held_until=held_until, due=due
+            )
     await session.commit()
+    return released
+
+
+_ZONE = text(
+    """
+    SELECT coalesce(
+        (SELECT a.timezone FROM accounts a WHERE a.id = :a),
+        (SELECT s.timezone FROM account_links l JOIN students st ON st.id = l.student_id
+         JOIN schools s ON s.id = st.school_id
+         WHERE l.account_id = :a AND l.revoked_at IS NULL LIMIT 1),
+        (SELECT s.timezone FROM account_links l
+         JOIN guardianships g ON g.guardian_id = l.guardian_id
+         JOIN students st ON st.id = g.student_id JOIN schools s ON s.id = st.school_id
+         WHERE l.account_id = :a AND l.revoked_at IS NULL LIMIT 1),
+        (SELECT s.timezone FROM account_links l JOIN staff sf ON sf.id = l.staff_id
+         JOIN schools s ON s.id = sf.school_id
+         WHERE l.account_id = :a AND l.revoked_at IS NULL LIMIT 1))
+    """
+)
+
+
+async def account_zone(session: AsyncSession, account_id: int) -> ZoneInfo:
+    """The zone the account's quiet hours are kept in, as the fan-out and the reminders take
+    it: the account's own, else its school's (a child's or its staff member's), else the
+    default."""
+    name = await session.scalar(_ZONE, {"a": account_id})
+    try:
+        return ZoneInfo(str(name or DEFAULT_TIMEZONE))
+    except (ValueError, KeyError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+# --- staff: which reports they get (reminders are muted in services/reminders.py) -----------
+
+
+class StaffReport(enum.StrEnum):
+    """The staff messages a person may turn off besides reminders: each the payload's kind
+    (services/notifications/payloads.py), stored as a notification preference for all
+    children (student NULL), `off` or `immediate`."""
+
+    CLASS_WEEK = "class_week"  # the class teacher's Friday week (seed 000 §6.3)
+    CLASS_DAY = "class_day"  # the class teacher's daily attendance check (seed 001 §4.2.3)
+    FEW_MARKS = "few_marks"  # too few marks before a period ends (seed 003 §8.4)
+    DEPUTY_WEEK = "deputy_week"  # the deputy's Friday journal keeping (seed 004 §4.6.5)
+
+
+async def staff_reports_off(session: AsyncSession, account_id: int) -> set[StaffReport]:
+    rows = await session.scalars(
+        select(m.NotificationPreference.category).where(
+            m.NotificationPreference.account_id == account_id,
+            m.NotificationPreference.student_id.is_(None),
+            m.NotificationPreference.category.in_([r.value for r in StaffReport]),
+            m.NotificationPreference.mode == Mode.OFF.value,
+        )
+    )
+    return {StaffReport(c) for c in rows}
+
+
+async def set_staff_report(
+    session: AsyncSession, *, account_id: int, report: StaffReport, on: bool
+) -> None:
+    """Turn one kind of staff message on or off for the account. Commits."""
+    await session.execute(
+        delete(m.NotificationPreference).where(
+            m.NotificationPreference.account_id == account_id,
+            m.NotificationPreference.category == report.value,
+            m.NotificationPreference.student_id.is_(None),
+        )
+    )
+    if not on:
+        await session.execute(
+            insert(m.NotificationPreference).values(
+                account_id=account_id, student_id=None, category=report.value, mode=Mode.OFF.value
+            )
+        )
+    await session.commit()
+
+
+_REPORT_OFF = text(
+    """
+    SELECT EXISTS (SELECT 1 FROM notification_prefs
+                   WHERE account_id = :account AND student_id IS NULL
+                     AND category = :kind AND mode = 'off')
+    """
+)
+
+
+async def staff_report_off(connection: AsyncConnection, account_id: int, kind: str) -> bool:
+    """Whether the account has turned this kind of staff message off (queue_for asks)."""
+    if kind not in StaffReport.__members__.values():
+        return False
+    return bool(
+        (await connection.execute(_REPORT_OFF, {"account": account_id, "kind": kind})).scalar()
+    )
 
 
 async def set_threshold(session: AsyncSession, *, account_id: int, threshold: int) -> None:

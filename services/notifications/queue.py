@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifications.payloads import DocumentPayload, Payload, decode
 
@@ -153,6 +153,34 @@ RELEASE = text(
 )
 
 PING = text("SELECT 1")
+
+# Messages that the account's quiet hours held (due exactly when they ended), released when
+# the quiet hours are turned off or narrowed: due at `due` instead, and the senders woken.
+# A retry's backoff, a digest's evening and a mark's correction hold are not quiet hours and
+# keep their time.
+_RELEASE_HELD = text(
+    """
+    UPDATE notifications SET not_before = :due
+    WHERE account_id = :account AND status = 'pending' AND attempts = 0
+      AND claimed_until IS NULL
+      AND not_before > :due
+      AND not_before BETWEEN CAST(:held AS timestamptz) - interval '1 second' AND :held
+      AND payload ->> 'kind' <> 'digest'
+    """
+)
+
+
+async def release_held(
+    connection: AsyncConnection, account_id: int, *, held_until: datetime, due: datetime
+) -> int:
+    """Bring forward to `due` what waits for the end of quiet hours at `held_until`; how many
+    messages. In the caller's transaction; the senders hear of it when it commits."""
+    result = await connection.execute(
+        _RELEASE_HELD, {"account": account_id, "held": held_until, "due": due}
+    )
+    if result.rowcount:
+        await connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ class Sender:
         composed = await self.compose(message)
         if composed.document is not None:
             await transport.send_document(message.chat_id, composed)
+        elif composed.photo is not None:
+            await transport.send_photo(message.chat_id, composed)
         else:
             await transport.send_text(message.chat_id, composed)
 

@@ -55,6 +55,17 @@ class TelegramTransport:
                 request_timeout=30,
             )
 
+    async def send_photo(self, chat_id: int, message: Composed) -> None:
+        assert message.photo is not None
+        with _errors():
+            await self.bot.send_photo(
+                chat_id,
+                message.photo,
+                caption=message.text,
+                reply_markup=_markup(message.buttons),
+                request_timeout=15,
+            )
+
     async def send_text(self, chat_id: int, message: Composed) -> None:
         default = self.bot.default
         payload: dict[str, Any] = {

@@ -49,11 +49,13 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Composed:
-    """A message as it goes out: text (or a document's caption), rows of buttons, a file."""
+    """A message as it goes out: text (or a document's or photo's caption), rows of buttons,
+    a file, or a photo the channel already holds (its file id)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     document: tuple[str, bytes] | None = None
+    photo: str | None = None
 
 
 class Transport(Protocol):
@@ -62,3 +64,5 @@ class Transport(Protocol):
     async def send_text(self, chat_id: int, message: Composed) -> None: ...
 
     async def send_document(self, chat_id: int, message: Composed) -> None: ...
+
+    async def send_photo(self, chat_id: int, message: Composed) -> None: ...

@@ -130,7 +130,7 @@ async def test_child_switcher(
     # Until a choice is made, the first child is shown.
     assert replies[-1].button_texts() == ["✅ Аня 3А", "Миша 7Б"]
     replies = await parent.press(replies[-1].callback("Миша"))
-    assert "Сейчас показан: Миша Иванов, класс 7Б." in joined(replies)
+    assert "Сейчас открыт дневник: Миша Иванов, класс 7Б." in joined(replies)
     account = await account_of(session, 41)
     assert account is not None and account.selected_student_id == world.school.student_id
     viewed = (

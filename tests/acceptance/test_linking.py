@@ -140,7 +140,9 @@ async def test_logout_unlinks_and_hides_everything(
     parent = chat(9201)
     await parent.send(code)
     assert await links_of(session, 9201) == 1
-    assert "отвязан" in joined(await parent.send("/logout"))
+    # Asked once more first (tests/acceptance/test_safety.py): yes.
+    question = (await parent.send("/logout"))[-1]
+    assert "отвязан" in joined(await parent.press(question.callback("Да")))
     assert await links_of(session, 9201) == 0
     assert "код доступа" in joined(await parent.send("/start"))
     assert "не привязан" in joined(await parent.send("/logout"))
@@ -168,9 +170,11 @@ async def test_group_chat_gets_nothing_but_a_pointer_to_private(
 ) -> None:
     code = await issue(session, PersonId(PersonKind.GUARDIAN, world.mother))
     group = chat(9401, chat_type="group", chat_id=-100123)
-    for text in ("/start", f"/start {code}", code, "/help"):
+    for text in ("/start", f"/start {code}", "/help"):
         reply = joined(await group.send(text))
         assert reply == "Я работаю только в личном чате. Откройте чат со мной, чтобы продолжить."
+    # Plain text is the members' talk: not answered (and a code in it links nobody).
+    assert joined(await group.send(code)) == ""
     assert await links_of(session, 9401) == 0
 
 

@@ -51,7 +51,7 @@ async def test_settings_change_what_and_when(
     for button in ("🌙 Тихие часы", "⚠️ Низкая отметка", "🕖 Сводка"):
         screen = _screen(await parent.press(screen.callback(button)))
     assert "🌙 Тихие часы: 22:00–07:00" in screen.text
-    assert "⚠️ Отмечать отметки 3 и ниже." in screen.text
+    assert "⚠️ Выделять отметки 3 и ниже." in screen.text
     assert "🕖 Вечерняя сводка в 20:00." in screen.text
     account = await account_of(session, 91)
     assert account is not None
@@ -84,4 +84,6 @@ async def test_settings_refuse_other_children_and_strangers(
     assert await _prefs(session, 92) == set()
     stranger = chat(93)
     [reply] = [r for r in await stranger.send("/settings") if r.method == "sendMessage"]
-    assert reply.text == "Уведомления получают родители и ученики: сначала привяжите аккаунт."
+    assert reply.text == (
+        "Настройки доступны после привязки: сначала привяжите аккаунт кодом от школы."
+    )

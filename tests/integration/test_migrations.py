@@ -39,7 +39,7 @@ async def test_downgrade_to_base_and_upgrade_to_head(database_url: str) -> None:
     engine = create_engine(with_database(database_url, "journalbot_updown"), pool_size=1)
     try:
         await migrate.upgrade(engine)
-        assert await migrate.current_revision(engine) == "0009"
+        assert await migrate.current_revision(engine) == "0010"
         await migrate.downgrade(engine, "base")
         assert await migrate.current_revision(engine) is None
         async with engine.connect() as connection:
@@ -53,7 +53,7 @@ async def test_downgrade_to_base_and_upgrade_to_head(database_url: str) -> None:
             ).scalar_one()
         assert tables == 0
         await migrate.upgrade(engine)
-        assert await migrate.current_revision(engine) == "0009"
+        assert await migrate.current_revision(engine) == "0010"
     finally:
         await engine.dispose()
         await admin.execute('DROP DATABASE IF EXISTS "journalbot_updown" WITH (FORCE)')

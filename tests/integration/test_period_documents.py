@@ -4,7 +4,7 @@ due, the class teacher gets the class's summary sheet of that period as XLSX and
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pypdfium2
 import time_machine
@@ -204,9 +204,9 @@ def test_quality_counts_only_4s_and_5s_and_success_excludes_2s_and_not_attested(
 PARENT_ACCOUNT = 611
 
 
-async def claim_all(connection: AsyncConnection) -> list[Outgoing]:
+async def claim_all(connection: AsyncConnection, now: datetime = AFTER) -> list[Outgoing]:
     """Every pending message as the worker claims it, quiet hours aside."""
-    later = AFTER + timedelta(days=2)
+    later = now + timedelta(days=2)
     rows = await connection.execute(
         CLAIM, {"now": later, "until": later + timedelta(minutes=1), "limit": 1000}
     )
@@ -299,3 +299,62 @@ async def test_no_report_card_once_the_link_is_gone(
     with time_machine.travel(AFTER, tick=False):
         content = await load_notices(session, message)
     assert content is not None and not content.has_content
+
+
+async def test_a_pupil_who_leaves_keeps_the_years_report_for_the_family(
+    session: AsyncSession, two_kinds: TwoKinds
+) -> None:
+    """Seed 003 §7.7: the family of a pupil who leaves during the year gets the year's marks
+    up to the day they left, once, even though the roster ended the guardianship that day."""
+    school = two_kinds.school
+    session.add(
+        m.Account(
+            id=PARENT_ACCOUNT,
+            channel_user_id=PARENT_ACCOUNT,
+            chat_id=PARENT_ACCOUNT,
+            language="ru",
+        )
+    )
+    await session.flush()
+    session.add(
+        m.AccountLink(account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id)
+    )
+    left = date(2026, 11, 25)
+    await session.execute(
+        text("UPDATE students SET left_at = :d WHERE id = :s"), {"d": left, "s": school.student_id}
+    )
+    await session.execute(
+        text("UPDATE guardianships SET ended_on = :d WHERE student_id = :s"),
+        {"d": left, "s": school.student_id},
+    )
+    await session.flush()
+    connection = await session.connection()
+    [rules] = await reminders.schools(connection, [school.school_id])
+    morning = at(date(2026, 11, 26), 9)
+    assert await queue_period_documents(connection, rules, morning) >= 1
+    await queue_period_documents(connection, rules, morning.replace(hour=15))
+    [message] = [
+        item
+        for item in await claim_all(connection, morning)
+        if item.account_id == PARENT_ACCOUNT and item.category == "leaver_report"
+    ]
+    assert message.student_id == school.student_id
+    with time_machine.travel(morning, tick=False):
+        content = await load_notices(session, message)
+    assert content is not None and content.report_card is not None
+    card = content.report_card
+    assert card.period.ends_on == left
+    # The year's marks to the day: October's 2 and November's 5.
+    [algebra] = card.rows
+    assert [item.value for item in algebra.marks] == ["2", "5"]
+    composed = PushRenderer(make_i18n("ru"), "ru")(content)
+    assert composed.text == (
+        "📄 Миша Иванов: выбытие из школы. Отметки за учебный год по 25 ноября 2026:"
+        " сохраните эту справку для новой школы."
+    )
+    # Another family, or a pupil still at school, gets nothing of the kind.
+    assert {item.account_id for item in await claim_all(connection, morning)} <= {
+        PARENT_ACCOUNT,
+        CLASS_TEACHER_ACCOUNT,
+        DEPUTY_ACCOUNT,
+    }
