@@ -1,4 +1,5 @@
-"""Corrections of marks as the deputy's weekly report lists them (seed 003 §8.6).
+"""Corrections of marks and final grades as the deputy's weekly report lists them (seed 003
+§8.6).
 
 Marks are never altered: an error is fixed by a new revision with a reason, "не позднее семи
 дней" (the profile's `correction_days`). The deputy sees every correction and removal of the
@@ -25,7 +26,7 @@ _CORRECTIONS = text(
     """
     SELECT mk.created_at, l.date, c.grade, c.letter, sub.name,
            s.last_name, s.first_name, st.last_name, st.first_name, st.middle_name,
-           o.value, mk.value, mk.reason
+           o.value, mk.value, mk.reason, NULL AS period_kind, NULL AS period_number, mk.id
     FROM marks mk
     JOIN marks o ON o.id = mk.replaces_id
     JOIN lessons l ON l.id = mk.lesson_id
@@ -35,7 +36,21 @@ _CORRECTIONS = text(
     LEFT JOIN staff st ON st.id = mk.author_id
     WHERE mk.replaces_id IS NOT NULL AND l.school_id = :school
       AND mk.created_at > :since AND mk.created_at <= :now
-    ORDER BY mk.created_at, mk.id
+    UNION ALL
+    -- Final grades are corrected the same way (seed 003 §8.6); their day is the period's last.
+    SELECT f.created_at, p.ends_on, c.grade, c.letter, sub.name,
+           s.last_name, s.first_name, st.last_name, st.first_name, st.middle_name,
+           o.value, f.value, f.reason, p.kind, p.number, f.id
+    FROM final_grades f
+    JOIN final_grades o ON o.id = f.replaces_id
+    JOIN periods p ON p.id = f.period_id
+    JOIN students s ON s.id = f.student_id
+    LEFT JOIN classes c ON c.id = s.class_id
+    JOIN subjects sub ON sub.id = f.subject_id
+    LEFT JOIN staff st ON st.id = f.author_id
+    WHERE f.replaces_id IS NOT NULL AND s.school_id = :school
+      AND f.created_at > :since AND f.created_at <= :now
+    ORDER BY 1, 16
     LIMIT :limit
     """
 )
@@ -63,12 +78,14 @@ async def week_corrections(
         },
     )
     entries = []
-    for at, day, grade, letter, subject, s_last, s_first, *author, was, value, reason in rows:
+    for row in rows:
+        at, day, grade, letter, subject, s_last, s_first = row[:7]
+        author, (was, value, reason, kind, number) = row[7:10], row[10:15]
         days = (at.astimezone(school.zone).date() - day).days
         entries.append(
             CorrectionEntry(
                 teacher=" ".join(part for part in author if part),
-                class_label=f"{grade}{letter}",
+                class_label=f"{grade}{letter}" if grade is not None else "—",
                 subject=subject,
                 student=f"{s_last} {s_first}",
                 day=day,
@@ -78,6 +95,8 @@ async def week_corrections(
                 reason=reason or "",
                 days=days,
                 late=days > school.profile.correction_days,
+                period_kind=kind,
+                period_number=number,
             )
         )
     return tuple(entries)

@@ -13,8 +13,9 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.pushes.duties import class_day_text, few_marks_text
 from handlers.pushes.period_sheets import sheet_message
-from handlers.render import day_short, esc, mark_text
+from handlers.render import day_short, esc, mark_text, period_short
 from handlers.teacher.reminders import CATEGORY_NAMES, reminder_keyboard, reminder_text
+from services.journal import PeriodRef
 from services.notifications.payloads import (
     ClassDay,
     ClassPeriodSheet,
@@ -163,11 +164,21 @@ def _corrections_lines(payload: DeputyWeek) -> list[str]:
     return lines
 
 
+def _corrected(entry: CorrectionEntry) -> str:
+    """The subject, and for a final grade its period: «Алгебра, итоговая за II»."""
+    if entry.period_kind is None or entry.period_number is None:
+        return entry.subject
+    period = PeriodRef(0, entry.period_kind, entry.period_number, entry.day, entry.day)
+    return _("{subject}, final grade for {period}").format(
+        subject=entry.subject, period=period_short(period)
+    )
+
+
 def _correction_line(entry: CorrectionEntry) -> str:
     return _("• {teacher}, {cls} {subject}, {day}: {was} → {value} ({later})").format(
         teacher=esc(entry.teacher or "—"),
         cls=esc(entry.class_label),
-        subject=esc(entry.subject),
+        subject=esc(_corrected(entry)),
         day=day_short(entry.day),
         was=mark_text(entry.was or "—"),
         value=_mark_or_removed(entry.value),
@@ -333,7 +344,7 @@ def _corrections_sheet(book: Any, payload: DeputyWeek, headers: dict[str, str]) 
             [
                 _cell(entry.teacher or "—"),
                 _cell(entry.class_label),
-                _cell(entry.subject),
+                _cell(_corrected(entry)),
                 _cell(entry.student),
                 entry.day,
                 entry.corrected_on,

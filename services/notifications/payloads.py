@@ -207,6 +207,9 @@ class CorrectionEntry(_Frozen):
     reason: str
     days: int  # days after the lesson
     late: bool  # more than the profile's `correction_days` after the lesson
+    # A final grade's correction: its period (the day is then the period's last).
+    period_kind: str | None = Field(default=None, exclude_if=_unset)
+    period_number: int | None = Field(default=None, exclude_if=_unset)
 
 
 class DeputyWeek(_Frozen):

@@ -158,6 +158,7 @@ async def test_the_demos_clock_goes_forward_only_and_brings_the_friday_reports(
 PERIOD_END_SCRIPT = """\
 :final
 :time period-end
+:wait 10
 :as class-teacher
 """
 
@@ -185,7 +186,7 @@ async def test_a_seed004_school_at_a_terms_end_sends_the_summary_sheet_and_repor
     )
     assert code == 0, err[-2000:]
     steps = transcript.split("> :")[1:]
-    final, period_end, class_teacher = steps
+    final, period_end, _wait, class_teacher = steps
     assert "(final grades of the period entered for " in final
     if "no term of this school year ends ahead" in period_end:
         # June and July: the demo's school year is over; nothing is due and nothing is sent.

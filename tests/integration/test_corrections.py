@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 from aiogram import Bot
@@ -206,3 +206,60 @@ async def test_the_deputys_week_lists_every_correction_and_flags_the_late_ones(
         now=now,
     )
     assert not any(c.late for c in week.corrections) and week.correction_days == 10
+
+
+async def test_a_corrected_final_grade_is_in_the_deputys_corrections(
+    session: AsyncSession,
+) -> None:
+    """Seed 003 §8.6 holds for final grades too: a quarter's grade corrected is listed with
+    its period, counted from the period's last day."""
+    room = await staffroom(session)
+    misha = room.students[0]
+    period = room.school.period_id  # the second quarter: 3 November – 28 December
+    first = m.FinalGrade(
+        student_id=misha,
+        subject_id=room.school.subject_id,
+        period_id=period,
+        value="3",
+        author_id=room.teacher,
+        created_at=at(MONDAY, 10),
+    )
+    session.add(first)
+    await session.flush()
+    session.add(
+        m.FinalGrade(
+            student_id=misha,
+            subject_id=room.school.subject_id,
+            period_id=period,
+            value="4",
+            author_id=room.teacher,
+            replaces_id=first.id,
+            reason="ошибка при выставлении",
+            created_at=at(MONDAY + timedelta(2), 10),
+        )
+    )
+    await session.flush()
+    connection = await session.connection()
+    [rules] = await reminders.schools(connection, [room.school.school_id])
+    week = await reports.deputy_week(
+        connection,
+        rules,
+        start=MONDAY,
+        end=MONDAY + timedelta(4),
+        gaps=[],
+        now=at(MONDAY + timedelta(4), 16),
+    )
+    [entry] = week.corrections
+    assert (entry.was, entry.value, entry.reason, entry.period_kind, entry.period_number) == (
+        "3",
+        "4",
+        "ошибка при выставлении",
+        "quarter",
+        2,
+    )
+    assert entry.day == date(2026, 12, 28) and not entry.late
+    with make_i18n("ru").context():
+        headers = deputy_headers(week.correction_days)
+        book = load_workbook(io.BytesIO(deputy_xlsx(week, headers)))
+    rows = list(book["Исправления"].iter_rows(values_only=True))
+    assert rows[1][2] == "Алгебра, итоговая за II"
