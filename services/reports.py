@@ -226,7 +226,7 @@ _WEEK_LESSONS = text(
            l.topic_at, l.attendance_taken_at,
            (SELECT min(h.created_at) FROM homework h WHERE h.lesson_id = l.id) AS homework_at,
            c.grade,
-           (SELECT count(*) FROM marks mk WHERE mk.lesson_id = l.id
+           (SELECT array_agg(mk.value) FROM marks mk WHERE mk.lesson_id = l.id
               AND {is_current_mark("mk")}) AS marks,
            shift.ends AS shift_ends, l.no_homework
     FROM lessons l JOIN classes c ON c.id = l.class_id
@@ -291,7 +291,8 @@ async def deputy_week(
         shift_ends, no_homework = row[9:]
         week = weeks[staff]
         week.lessons += 1
-        week.marks += marks
+        # Marks against the school's rules (services/forbidden.py) are listed, not counted.
+        week.marks += sum(1 for value in marks or () if profile.allows(value, grade=grade))
         # A rule the profile leaves unstated (None) has no deadline: nothing is counted late.
         topic_due = _deadline(profile.topic_due, day, ends_at, school.zone)
         if topic_due is not None and topic_due <= now:

@@ -39,6 +39,7 @@ from services.notifications.payloads import (
     Weekly,
 )
 from services.notifications.queue import Outgoing
+from services.profiles import profile_for
 from services.report_card import ReportCard, build
 
 
@@ -164,10 +165,16 @@ _FINALS = (
         m.Period.number,
         m.Period.starts_on,
         m.Period.ends_on,
+        m.School.profile,
+        m.School.overrides,
+        m.SchoolClass.grade,
     )
     .select_from(current_final_grades)
     .join(m.Subject, m.Subject.id == _final.subject_id)
     .join(m.Period, m.Period.id == _final.period_id)
+    .join(m.Student, m.Student.id == _final.student_id)
+    .join(m.School, m.School.id == m.Student.school_id)
+    .outerjoin(m.SchoolClass, m.SchoolClass.id == m.Student.class_id)
     .outerjoin(_final_previous, _final_previous.id == _final.replaces_id)
     .where(_final.id.in_(bindparam("ids", expanding=True)))
 )
@@ -453,7 +460,14 @@ async def _finals(session: AsyncSession, parts: list[_Part[FinalGrades]]) -> Non
             row = rows.get(grade_id)
             if row is None:
                 continue
-            _, value, previous, subject, pid, kind, number, starts, ends = row
+            _, value, previous, subject, pid, kind, number, starts, ends = row[:9]
+            key, overrides, grade = row[9:]
+            # A grade that replaced one against the school's rules (services/forbidden.py),
+            # which the family never heard of, is told as a grade, not as a correction.
+            if previous is not None and not profile_for(key, overrides).allows(
+                previous, grade=grade, period_kind=kind
+            ):
+                previous = None
             recipient.finals[name].append(
                 FinalNotice(
                     subject, str(value), previous, PeriodRef(pid, kind, number, starts, ends)

@@ -150,6 +150,8 @@ async def test_seed000_a_pass_mark_is_under_review_and_told_to_teacher_and_deput
     assert {g.teacher for g in report.overdue if g.category == Category.FORBIDDEN} == {
         "Петрова Анна"
     }
+    # Marks given: the 4, not the «зач».
+    assert sum(teacher.marks for teacher in report.teachers) == 1
     with make_i18n("ru").context():
         caption = deputy_caption(report)
     assert "с нарушением правил школы" in caption and "«зач»" in caption
@@ -271,3 +273,42 @@ async def test_seed004_a_not_attested_final_is_not_set_and_exempt_is_nowhere(
     # The deputy's Friday: the "осв" of 23 November is past the 30 days the report looks back.
     report = await _deputy_week(engine, room, at(date(2026, 12, 25), 16, 30))
     assert _against(report.overdue) == [("7Б", "Алгебра", "н/а", 1)]
+
+
+async def test_seed004_a_not_attested_final_put_right_is_told_as_a_grade_not_a_correction(
+    committing_engine: AsyncEngine, ruled_school: Build, fake_api: FakeBotAPI, sender: Sender
+) -> None:
+    """The family never heard of the forbidden «н/а» (seed 004 §5.3), so its correction to a
+    3 reaches them as the quarter's grade, without «было н/а»."""
+    engine = committing_engine
+    room = await ruled_school("seed004")
+    school = room.school
+    written = at(date(2026, 12, 22), 12)
+    final = {"student_id": school.student_id, "period_id": school.period_id}
+    na = await write(
+        engine,
+        "final_grades",
+        subject_id=school.subject_id,
+        value="н/а",
+        author_id=school.teacher_id,
+        **final,
+        **stamp(written),
+    )
+    await _push(engine, sender, written)
+    assert _texts(fake_api, MOTHER) == []
+    corrected = written + timedelta(hours=1)
+    await write(
+        engine,
+        "final_grades",
+        subject_id=school.subject_id,
+        value="3",
+        author_id=school.teacher_id,
+        replaces_id=na,
+        reason="ошибка",
+        **final,
+        **stamp(corrected),
+    )
+    await _push(engine, sender, corrected)
+    assert _texts(fake_api, MOTHER) == [
+        "🏁 Миша Иванов: итоговые отметки, 2-я четверть\n• Алгебра: <b>3</b>"
+    ]
