@@ -27,6 +27,7 @@ from bot.keys import code_secret
 from bot.notifications import run_notifications
 from bot.settings import Settings
 from bot.webhook import WebhookHandler, webhook_app
+from handlers.common.start import chat_commands
 from services.db import migrate
 from services.db.session import Engine, create_engine, create_sessionmaker
 from services.health import REGISTRY
@@ -57,20 +58,9 @@ def create_bot(settings: Settings, token: str) -> Bot:
 
 
 def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
-    with i18n.use_locale(locale):
-        return [
-            BotCommand(command="start", description=i18n.gettext("Begin or link an account")),
-            BotCommand(command="marks", description=i18n.gettext("Marks of the period")),
-            BotCommand(command="homework", description=i18n.gettext("Homework: /homework 25.11")),
-            BotCommand(
-                command="timetable", description=i18n.gettext("Timetable: /timetable 25.11")
-            ),
-            BotCommand(command="contact", description=i18n.gettext("Write to a teacher")),
-            BotCommand(command="help", description=i18n.gettext("What the bot can do")),
-            BotCommand(command="language", description=i18n.gettext("Choose the language")),
-            BotCommand(command="logout", description=i18n.gettext("Unlink this account")),
-            BotCommand(command="lost", description=i18n.gettext("Lost phone: end all sessions")),
-        ]
+    """The bot's default command menu in `locale`: a family's (handlers.common.start)."""
+    with i18n.context(), i18n.use_locale(locale):
+        return chat_commands()
 
 
 async def check_bot(bot: Bot, settings: Settings) -> str:

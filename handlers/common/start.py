@@ -52,6 +52,13 @@ def help_text(identity: access.Identity | None = None) -> str:
             _("/marks: marks, averages and the forecast"),
             _("/homework: homework for the next school day; /homework 25.11 for a chosen day"),
             _("/timetable: today's timetable; /timetable 25.11 for a chosen day"),
+            _(
+                "/week, /forecast, /attendance, /finals: the week's marks, the forecast, "
+                "absences, final grades"
+            ),
+            _("/history: the last notifications about each child"),
+            _("/contact: write to the class teacher or a subject teacher"),
+            _("/settings: which notifications come, and quiet hours"),
         ]
     if identity is not None and identity.is_staff:
         lines += [
@@ -94,19 +101,32 @@ def help_text(identity: access.Identity | None = None) -> str:
     return "\n".join(lines)
 
 
-def chat_commands(identity: access.Identity) -> list[BotCommand]:
-    """The Telegram command menu of an account's roles, in the current language."""
+def _family_commands() -> list[BotCommand]:
+    return [
+        BotCommand(command="marks", description=_("Marks of the period")),
+        BotCommand(command="homework", description=_("Homework: /homework 25.11")),
+        BotCommand(command="timetable", description=_("Timetable: /timetable 25.11")),
+        BotCommand(command="week", description=_("Marks of the week")),
+        BotCommand(command="forecast", description=_("Forecast of the period's grades")),
+        BotCommand(command="attendance", description=_("Absences and lateness")),
+        BotCommand(command="finals", description=_("Final grades of the year")),
+        BotCommand(command="history", description=_("The last notifications")),
+        BotCommand(command="contact", description=_("Write to a teacher")),
+        BotCommand(command="settings", description=_("Notifications and quiet hours")),
+    ]
+
+
+def chat_commands(identity: access.Identity | None = None) -> list[BotCommand]:
+    """The command menu of an account's roles, in the current language; without an
+    identity, the bot's default menu for every private chat (a family's)."""
     commands = [BotCommand(command="start", description=_("Begin or link an account"))]
-    if identity.is_family or not identity.is_staff:
-        commands += [
-            BotCommand(command="marks", description=_("Marks of the period")),
-            BotCommand(command="homework", description=_("Homework: /homework 25.11")),
-            BotCommand(command="timetable", description=_("Timetable: /timetable 25.11")),
-        ]
-    if identity.is_staff:
+    if identity is None or identity.is_family or not identity.is_staff:
+        commands += _family_commands()
+    if identity is not None and identity.is_staff:
         commands += [
             BotCommand(command="lessons", description=_("My lessons: /lessons 25.11")),
             BotCommand(command="reminders", description=_("Reminders of journal entries")),
+            BotCommand(command="settings", description=_("Notifications and quiet hours")),
         ]
     commands += [
         BotCommand(command="help", description=_("What the bot can do")),
@@ -114,7 +134,8 @@ def chat_commands(identity: access.Identity) -> list[BotCommand]:
         BotCommand(command="logout", description=_("Unlink this account")),
         BotCommand(command="lost", description=_("Lost phone: end all sessions")),
     ]
-    return commands
+    # A teacher who is also a parent: /settings once.
+    return list({command.command: command for command in commands}.values())
 
 
 async def publish_chat_commands(message: Message, identity: access.Identity) -> None:

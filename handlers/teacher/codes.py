@@ -5,7 +5,9 @@ audited (`code_issued`, the class teacher's account as the actor)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -17,7 +19,7 @@ from handlers.checks import screen
 from handlers.keyboards import Keyboard
 from handlers.render import esc, show
 from handlers.teacher.families import ClassToolCheck, back_button
-from services import linking, staff_views
+from services import journal, linking, staff_views
 from services.access import ClassRef
 from services.db.session import Session
 from services.linking import PersonId, PersonKind
@@ -119,14 +121,24 @@ async def issue_codes(
     await session.commit()
     await query.answer()
     me = await bot.me()
-    pdf = render_slips(
-        [SlipData(c.name, c.detail or klass.label, c.code, c.expires_at) for c in issued],
+    # Slips say until when a code is valid in the school's own time.
+    calendar = await journal.school_context(session, klass.school_id, now)
+    zone = ZoneInfo(calendar.timezone)
+    slips = [
+        SlipData(
+            c.name, c.detail or klass.label, c.code, c.expires_at.astimezone(zone), c.person.kind
+        )
+        for c in issued
+    ]
+    pdf = await asyncio.to_thread(
+        render_slips,
+        slips,
         bot_username=me.username or str(me.id),
         school_name=await linking.school_name(session, klass.school_id),
     )
     if isinstance(query.message, Message):
         await query.message.answer_document(
-            BufferedInputFile(pdf, filename=f"codes-{klass.label}.pdf"),
+            BufferedInputFile(pdf, filename=f"codes-{klass.label}-{calendar.today}.pdf"),
             caption=ngettext(
                 "🔑 {n} access code for {label}: print the slips and hand them out in person.",
                 "🔑 {n} access codes for {label}: print the slips and hand them out in person.",

@@ -272,11 +272,14 @@ async def test_families_linked_and_not_and_codes_as_slips(
     [document] = _sent(replies, "sendDocument")
     pdf = document.params["document"]
     assert isinstance(pdf, UploadedFile) and pdf.data.startswith(b"%PDF")
-    assert pdf.filename == "codes-7Б.pdf"
+    assert pdf.filename == "codes-7Б-2026-11-23.pdf"
     content = pypdfium2.PdfDocument(io.BytesIO(pdf.data))[0].get_textpage().get_text_range()
     for name in ("Иванов Миша", "Сидоров Петя", "Сидоров Пётр", "t.me/journal_demo_bot"):
         assert name in content, name
     assert "Иванова Ольга" not in content
+    # Whom each slip is for: the pupil, and a parent of the pupil.
+    assert "Ученику (ученице) 7Б класса" in content
+    assert "Родителю (законному\r\nпредставителю): 7Б" in content
     assert "3 кода доступа для 7Б" in document.params["caption"]
     issued = (
         await session.execute(
