@@ -28,7 +28,8 @@ from services.notifications.payloads import (
 from services.notifications.queue import CLAIM, Outgoing, decode_claimed
 from services.period_documents import class_results, queue_period_documents
 from services.scheduling import PERIOD_DOCUMENTS_JOB, due_runs
-from tests.fixtures.factories import add_staff
+from tests.fixtures.factories import MiniSchool, add_staff
+from tests.fixtures.linking import account_for
 from tests.fixtures.periods import TwoKinds
 from tests.fixtures.schools import CLASS_TEACHER_ACCOUNT, DEPUTY_ACCOUNT, at
 
@@ -204,6 +205,17 @@ def test_quality_counts_only_4s_and_5s_and_success_excludes_2s_and_not_attested(
 PARENT_ACCOUNT = 611
 
 
+async def _parent(session: AsyncSession, school: MiniSchool) -> m.AccountLink:
+    """Миша's and Полина's mother, linked in Russian."""
+    await account_for(session, PARENT_ACCOUNT, "ru")
+    link = m.AccountLink(
+        account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id
+    )
+    session.add(link)
+    await session.flush()
+    return link
+
+
 async def claim_all(connection: AsyncConnection, now: datetime = AFTER) -> list[Outgoing]:
     """Every pending message as the worker claims it, quiet hours aside."""
     later = now + timedelta(days=2)
@@ -222,19 +234,7 @@ async def test_each_family_gets_the_report_card_once_the_periods_finals_are_due(
     with the period's grade (a correction shown with the grade it replaced)."""
     await _class_teacher(session, two_kinds)
     school = two_kinds.school
-    session.add(
-        m.Account(
-            id=PARENT_ACCOUNT,
-            channel_user_id=PARENT_ACCOUNT,
-            chat_id=PARENT_ACCOUNT,
-            language="ru",
-        )
-    )
-    await session.flush()
-    session.add(
-        m.AccountLink(account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id)
-    )
-    await session.flush()
+    await _parent(session, school)
     connection = await session.connection()
     [rules] = await reminders.schools(connection, [school.school_id])
     await queue_period_documents(connection, rules, AFTER)
@@ -276,20 +276,7 @@ async def test_no_report_card_once_the_link_is_gone(
 ) -> None:
     """Access is checked again when the card is sent: a revoked link gets nothing."""
     school = two_kinds.school
-    session.add(
-        m.Account(
-            id=PARENT_ACCOUNT,
-            channel_user_id=PARENT_ACCOUNT,
-            chat_id=PARENT_ACCOUNT,
-            language="ru",
-        )
-    )
-    await session.flush()
-    link = m.AccountLink(
-        account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id
-    )
-    session.add(link)
-    await session.flush()
+    link = await _parent(session, school)
     connection = await session.connection()
     [rules] = await reminders.schools(connection, [school.school_id])
     assert await queue_period_documents(connection, rules, AFTER) >= 1
@@ -307,18 +294,7 @@ async def test_a_pupil_who_leaves_keeps_the_years_report_for_the_family(
     """Seed 003 §7.7: the family of a pupil who leaves during the year gets the year's marks
     up to the day they left, once, even though the roster ended the guardianship that day."""
     school = two_kinds.school
-    session.add(
-        m.Account(
-            id=PARENT_ACCOUNT,
-            channel_user_id=PARENT_ACCOUNT,
-            chat_id=PARENT_ACCOUNT,
-            language="ru",
-        )
-    )
-    await session.flush()
-    session.add(
-        m.AccountLink(account_id=PARENT_ACCOUNT, role="guardian", guardian_id=school.guardian_id)
-    )
+    await _parent(session, school)
     left = date(2026, 11, 25)
     await session.execute(
         text("UPDATE students SET left_at = :d WHERE id = :s"), {"d": left, "s": school.student_id}
