@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import journal
 from services.access import StudentRef
-from services.db import models as m
 from services.journal import MarkItem, PeriodRef, SchoolContext
+from services.journal.classes import class_teacher_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,31 +43,6 @@ class ReportCard:
     rows: tuple[CardRow, ...]
     made_on: date  # in the school's zone
 
-    @property
-    def closed(self) -> bool:
-        """The period has a grade in every subject that has one: the forecast has done."""
-        return all(row.final is not None for row in self.rows) and bool(self.rows)
-
-
-async def class_teacher_name(session: AsyncSession, class_id: int | None) -> str | None:
-    """The class teacher as the journal names them: Иванова А. П."""
-    if class_id is None:
-        return None
-    role, staff = m.StaffRoleAssignment, m.Staff
-    row = (
-        await session.execute(
-            select(staff.last_name, staff.first_name, staff.middle_name)
-            .join(role, role.staff_id == staff.id)
-            .where(role.role == m.StaffRole.CLASS_TEACHER, role.class_id == class_id)
-            .order_by(role.id)
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        return None
-    last, first, middle = row
-    initials = "".join(f"{name[0]}." for name in (first, middle) if name)
-    return f"{last} {initials}".strip()
 
 
 async def build(

@@ -24,6 +24,7 @@ from services.db import models as m
 from services.db.current import current_marks
 from services.forecast import Forecast
 from services.journal.school import PeriodRef
+from services.names import short_name
 from services.profiles import Profile
 
 # --- a teacher's own lessons -------------------------------------------------------------------
@@ -55,13 +56,6 @@ async def staff_school(session: AsyncSession, staff_ids: Sequence[int]) -> int |
         .order_by(m.Staff.id)
         .limit(1)
     )
-
-
-def _short_name(last: str | None, first: str | None, middle: str | None) -> str | None:
-    """Петрова А. И., as the timetable names teachers."""
-    if not last:
-        return None
-    return " ".join([last, "".join(f"{p[0]}." for p in (first, middle) if p)]).strip()
 
 
 _regular = aliased(m.Staff, name="regular")
@@ -124,8 +118,8 @@ async def teacher_lessons(
                 subject=row[8],
                 room=row[9],
                 topic=row[10],
-                instead_of=_short_name(row[13], row[14], row[15]) if stands_in else None,
-                taken_by=_short_name(row[16], row[17], row[18]) if taken else None,
+                instead_of=short_name(row[13], row[14], row[15]) if stands_in else None,
+                taken_by=short_name(row[16], row[17], row[18]) if taken else None,
             )
         )
     return lessons

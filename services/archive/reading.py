@@ -17,15 +17,11 @@ from services.archive import records as r
 from services.archive.target import ClassRef, Target
 from services.db import models as m
 from services.db.current import current_final_grades, current_marks
+from services.journal.classes import class_teacher_name
+from services.names import short_name
 
 # Terms first, by their end; then the year, the exam and the final grade.
 _KIND_ORDER = {"year": 1, "exam": 2, "final": 3}
-
-
-def _short(last: str, first: str | None, middle: str | None) -> str:
-    """Петрова А. И."""
-    initials = " ".join(f"{part[0]}." for part in (first, middle) if part)
-    return f"{last} {initials}".strip()
 
 
 async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -35,7 +31,7 @@ async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
             staff.id.in_(ids)
         )
     )
-    return {row[0]: _short(*row[1:]) for row in rows}
+    return {row[0]: short_name(*row[1:]) or "" for row in rows}
 
 
 async def _pupils(
@@ -152,18 +148,6 @@ async def _subjects(
     return tuple(r.Subject(row.id, row.name, ", ".join(teachers[row.id])) for row in rows)
 
 
-async def _class_teacher(session: AsyncSession, klass: ClassRef) -> str | None:
-    role, staff = m.StaffRoleAssignment, m.Staff
-    row = (
-        await session.execute(
-            select(staff.last_name, staff.first_name, staff.middle_name)
-            .join(role, role.staff_id == staff.id)
-            .where(role.role == m.StaffRole.CLASS_TEACHER, role.class_id == klass.id)
-        )
-    ).first()
-    return _short(*row) if row is not None else None
-
-
 async def read_class_year(session: AsyncSession, target: Target, klass: ClassRef) -> r.ClassYear:
     """The class's year: lessons with topics and homework, current marks, attendance, final
     grades per period, and the corrections of them. For the administrator."""
@@ -269,7 +253,7 @@ async def read_class_year(session: AsyncSession, target: Target, klass: ClassRef
         starts_on=target.starts_on,
         ends_on=target.ends_on,
         klass=klass.label,
-        class_teacher=await _class_teacher(session, klass),
+        class_teacher=await class_teacher_name(session, klass.id),
         pupils=pupils,
         subjects=subjects,
         periods=periods,

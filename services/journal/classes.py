@@ -14,6 +14,7 @@ from services.access import ClassRef
 from services.db import models as m
 from services.db.current import current_marks
 from services.journal.school import PeriodRef
+from services.names import short_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +87,20 @@ async def class_overview(
         )
         lines.append(StudentLine(sid, f"{last} {first}", average, twos, absent, invalid, late))
     return lines
+
+
+async def class_teacher_name(session: AsyncSession, class_id: int | None) -> str | None:
+    """The class's class teacher as journals name them (Иванова А. П.); None without one."""
+    if class_id is None:
+        return None
+    role, staff = m.StaffRoleAssignment, m.Staff
+    row = (
+        await session.execute(
+            select(staff.last_name, staff.first_name, staff.middle_name)
+            .join(role, role.staff_id == staff.id)
+            .where(role.role == m.StaffRole.CLASS_TEACHER, role.class_id == class_id)
+            .order_by(role.id)
+            .limit(1)
+        )
+    ).first()
+    return short_name(*row) if row is not None else None

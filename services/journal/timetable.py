@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from services.access import StudentRef
 from services.db import models as m
+from services.names import short_name
 
 # The lessons of the student's class that the student attends: the whole class's, and those
 # of the student's own subgroups. Parameters: class_id, student_id.
@@ -26,13 +27,6 @@ attends_lesson = and_(
         ),
     ),
 )
-
-
-def _short_name(last: str | None, first: str | None, middle: str | None) -> str | None:
-    if not last:
-        return None
-    initials = "".join(f"{p[0]}." for p in (first, middle) if p)
-    return f"{last} {initials}".strip()
 
 
 # The kinds of work families are told of ahead: written, control and monitoring works.
@@ -124,8 +118,8 @@ async def lessons(
             subject_id=r[5],
             subject=r[6],
             room=r[7],
-            teacher=_short_name(r[8], r[9], r[10]),
-            substitute=_short_name(r[11], r[12], r[13]),
+            teacher=short_name(r[8], r[9], r[10]),
+            substitute=short_name(r[11], r[12], r[13]),
             topic=r[14],
             subgroup=r[15],
             work_code=r[16],
