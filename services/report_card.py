@@ -44,7 +44,6 @@ class ReportCard:
     made_on: date  # in the school's zone
 
 
-
 async def build(
     session: AsyncSession, student: StudentRef, period: PeriodRef, context: SchoolContext
 ) -> ReportCard:
