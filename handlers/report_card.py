@@ -11,6 +11,7 @@ from babel.dates import format_date
 
 from handlers.render import SPECIAL_MARKS, esc, locale, number, period_name, period_title
 from services import charts
+from services.notifications.transport import Composed
 from services.report_card import CardRow, ReportCard
 
 # Characters a file name may not hold on the readers' systems.
@@ -117,3 +118,18 @@ def period_end_caption(card: ReportCard) -> str:
     return _("📄 Report card: {period}").format(period=esc(period_title(card.period))) + (
         "\n" + esc(f"{card.student.name}, {card.student.class_label}")
     )
+
+
+def leaver_caption(card: ReportCard, left_on: date) -> str:
+    """Seed 003 §7.7: the family of a pupil who left gets the year's marks to hand on."""
+    return _(
+        "📄 {name}: leaving the school. The marks of the school year up to {day}: keep this"
+        " report for the next school."
+    ).format(name=esc(card.student.name), day=day_with_year(left_on))
+
+
+def card_message(card: ReportCard, left_on: date | None) -> Composed:
+    """The card a family gets without asking, as a PDF: at a period's end, or the year's up
+    to the day the pupil left (`left_on`)."""
+    caption = period_end_caption(card) if left_on is None else leaver_caption(card, left_on)
+    return Composed(caption, document=(card_filename(card, "pdf"), card_document(card, pdf=True)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import Update, and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,28 @@ class AccountPrefs:
     language: str | None
     timezone: str | None
     selected_student_id: int | None
+    # Linked to nobody now, its last link ended by the school (`journalbot access revoke`, or
+    # "I lost my phone" from another account of the person; seed 002 §4.3–4.4), not by its
+    # own /logout: told so at its next message (handlers/common/revoked.py).
+    cut_off: bool = False
+
+
+# The endings of a link the person chose themselves: nothing to be told.
+OWN_CHOICE = ("logout",)
+
+_link = m.AccountLink
+_CUT_OFF = and_(
+    exists().where(_link.account_id == m.Account.id),
+    ~exists().where(_link.account_id == m.Account.id, _link.revoked_at.is_(None)),
+    func.coalesce(
+        select(_link.revoked_reason)
+        .where(_link.account_id == m.Account.id)
+        .order_by(_link.revoked_at.desc().nulls_first(), _link.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+        "",
+    ).not_in(OWN_CHOICE),
+)
 
 
 def account_update(account_id: int, **values: object) -> Update:
@@ -45,12 +67,13 @@ async def find(session: AsyncSession, channel: Channel, user_id: int) -> Account
                 m.Account.language,
                 m.Account.timezone,
                 m.Account.selected_student_id,
+                _CUT_OFF,
             ).where(m.Account.channel == channel.value, m.Account.channel_user_id == user_id)
         )
     ).first()
     if row is None:
         return None
-    return AccountPrefs(id=row[0], language=row[1], timezone=row[2], selected_student_id=row[3])
+    return AccountPrefs(*row)
 
 
 async def ensure(

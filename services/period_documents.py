@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import CompoundSelect, and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services import access
@@ -283,7 +282,20 @@ async def queue_report_cards(
             select(m.Student.id).where(m.Student.class_id == class_id, m.Student.left_at.is_(None))
         )
     ).scalars()
-    links = access.family_accounts(pupils).subquery()
+    payload = PeriodReportCard(period_id=period.id)
+    return await _queue_cards(connection, school, access.family_accounts(pupils), payload, now)
+
+
+async def _queue_cards(
+    connection: AsyncConnection,
+    school: SchoolRules,
+    families: CompoundSelect[Any],
+    payload: PeriodReportCard | LeaverReport,
+    now: datetime,
+) -> int:
+    """One document per (account_id, student_id) of `families` (services.access) whose
+    account is active, after the account's quiet hours, once per key."""
+    links = families.subquery()
     account = m.Account
     rows = await connection.execute(
         select(
@@ -295,19 +307,6 @@ async def queue_report_cards(
             account.timezone,
         ).join(account, and_(account.id == links.c.account_id, account.is_active))
     )
-    payload = PeriodReportCard(period_id=period.id)
-    return await _queue_cards(connection, school, rows.all(), payload, now)
-
-
-async def _queue_cards(
-    connection: AsyncConnection,
-    school: SchoolRules,
-    rows: Sequence[Sequence[Any]],
-    payload: PeriodReportCard | LeaverReport,
-    now: datetime,
-) -> int:
-    """One document per (account, pupil) row: account_id, student_id, chat_id, quiet hours
-    and zone; after the account's quiet hours, once per key."""
     encoded = payload.model_dump_json()
     queued = 0
     for account_id, student_id, chat, quiet_from, quiet_to, zone in rows:
@@ -352,20 +351,9 @@ async def queue_leaver_reports(
     for student_id, left_on in leavers:
         if not await _claim(connection, f"leaver:{student_id}", now):
             continue
-        families = access.leaver_families([student_id]).subquery()
-        account = m.Account
-        rows = await connection.execute(
-            select(
-                families.c.account_id,
-                families.c.student_id,
-                account.chat_id,
-                account.quiet_from,
-                account.quiet_to,
-                account.timezone,
-            ).join(account, and_(account.id == families.c.account_id, account.is_active))
-        )
+        families = access.leaver_families([student_id])
         queued += await _queue_cards(
-            connection, school, rows.all(), LeaverReport(left_on=left_on), now
+            connection, school, families, LeaverReport(left_on=left_on), now
         )
     return queued
 

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from services import linking
-from services.linking.ended import ended_by_school
+from services.accounts import AccountPrefs
 
 # Still answered as usual: how to come back, and the language to read it in.
 _PASS = ("/help", "/language")
@@ -23,9 +23,8 @@ class EndedBySchool(Filter):
     """An update from an account that the school has cut off, other than a way back in."""
 
     async def __call__(self, event: Message | CallbackQuery, **data: Any) -> bool:
-        account_id = data.get("account_id")
-        session = data.get("session")
-        if account_id is None or session is None:
+        prefs: AccountPrefs | None = data.get("account_prefs")
+        if prefs is None or not prefs.cut_off:
             return False
         if isinstance(event, Message):
             text = (event.text or "").strip()
@@ -36,7 +35,7 @@ class EndedBySchool(Filter):
                 return False
             if text and linking.normalize_code(text) is not None:
                 return False
-        return await ended_by_school(session, account_id)
+        return True
 
 
 def revoked_text() -> str:

@@ -7,8 +7,9 @@ account types goes to a thread only within a while after choosing it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import F, Router
 from aiogram.filters import Command, Filter
@@ -26,12 +27,33 @@ from services.accounts import AccountPrefs
 from services.contact import Closed, Sent, Thread
 from services.db.session import Session
 
+T = TypeVar("T")
+
 
 def _closed() -> str:
     return _(
         "Your school does not take messages to teachers through the bot. Please contact the "
         "school directly."
     )
+
+
+async def _checked(
+    query: CallbackQuery,
+    session: Session,
+    account_id: int,
+    call: Awaitable[T],
+    student_id: int | None = None,
+) -> T | None:
+    """What a press asks of services/contact.py, or None once the refusal is answered: the
+    school's switch off, or not found (the same answer whether or not the object exists)."""
+    try:
+        return await call
+    except Closed:
+        await query.answer()
+        await _reply(query, _closed())
+    except NotFound:
+        await not_found(query, session, account_id, student_id)
+    return None
 
 
 def _button(text: str, data: ContactCb) -> list[InlineKeyboardButton]:
@@ -93,20 +115,20 @@ def _writing_keyboard(thread: Thread) -> InlineKeyboardMarkup:
 async def to_teacher(
     query: CallbackQuery, *, callback_data: ContactCb, session: Session, account_id: int
 ) -> None:
-    try:
-        thread = await contact.open_thread(
+    thread = await _checked(
+        query,
+        session,
+        account_id,
+        contact.open_thread(
             session,
             account_id=account_id,
             student_id=callback_data.s,
             staff_id=callback_data.t,
             now=datetime.now(UTC),
-        )
-    except Closed:
-        await query.answer()
-        await _reply(query, _closed())
-        return
-    except NotFound:
-        await not_found(query, session, account_id, callback_data.s)
+        ),
+        callback_data.s,
+    )
+    if thread is None:
         return
     await query.answer()
     await _reply(
@@ -124,16 +146,15 @@ async def answer(
     query: CallbackQuery, *, callback_data: ContactCb, session: Session, account_id: int
 ) -> None:
     """The button under a relayed message: the next text or photo goes to that thread."""
-    try:
-        thread = await contact.write_in(
+    thread = await _checked(
+        query,
+        session,
+        account_id,
+        contact.write_in(
             session, account_id=account_id, thread_id=callback_data.t, now=datetime.now(UTC)
-        )
-    except Closed:
-        await query.answer()
-        await _reply(query, _closed())
-        return
-    except NotFound:
-        await not_found(query, session, account_id)
+        ),
+    )
+    if thread is None:
         return
     await query.answer()
     if thread.as_family:
@@ -151,20 +172,19 @@ async def ill_today(
     query: CallbackQuery, *, callback_data: ContactCb, session: Session, account_id: int
 ) -> None:
     """The family's "ill today" to the class teacher, in one press."""
-    try:
-        sent = await contact.send(
+    sent = await _checked(
+        query,
+        session,
+        account_id,
+        contact.send(
             session,
             account_id=account_id,
             thread_id=callback_data.t,
             now=datetime.now(UTC),
             illness=True,
-        )
-    except Closed:
-        await query.answer()
-        await _reply(query, _closed())
-        return
-    except NotFound:
-        await not_found(query, session, account_id)
+        ),
+    )
+    if sent is None:
         return
     await query.answer()
     await _reply(

@@ -94,8 +94,8 @@ async def years_screen(
     query: CallbackQuery, *, callback_data: YearsCb, session: Session, viewing: Viewing
 ) -> None:
     today = viewing.context.today
-    years = await past_years(session, viewing.student, today)
     if callback_data.y == 0:
+        years = await past_years(session, viewing.student, today)
         await viewing.viewed(session, "earlier_years")
         await show(query, years_text(viewing, years), years_keyboard(viewing, years))
         return

@@ -8,6 +8,7 @@ marks were given in; its grade chooses the year's terms (`class_terms`), as it d
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
@@ -97,15 +98,7 @@ async def past_year(
         context.year.id if context.year else 0, "year", 1, year.starts_on, year.ends_on
     )
     # Then-class: its subjects (a pupil's lessons of that year), not today's class.
-    then = StudentRef(
-        student.id,
-        student.school_id,
-        year.class_id,
-        year.class_label,
-        student.first_name,
-        student.last_name,
-        student.relation,
-    )
+    then = dataclasses.replace(student, class_id=year.class_id, class_label=year.class_label)
     subjects = await period_subjects(session, then, whole, context.profile)
     grades = await finals(session, then, context)
     return YearRecord(year, context, tuple(s for s in subjects if s.marks), tuple(grades))

@@ -353,6 +353,7 @@ async def _leaver_report(session: AsyncSession, message: Outgoing) -> ReportCard
                 student.first_name,
                 student.last_name,
                 student.left_at,
+                student.sex,
             )
             .join(families, families.c.student_id == student.id)
             .outerjoin(m.SchoolClass, m.SchoolClass.id == student.class_id)
@@ -370,6 +371,7 @@ async def _leaver_report(session: AsyncSession, message: Outgoing) -> ReportCard
         row.first_name,
         row.last_name,
         access.Relation.GUARDIAN,
+        row.sex,
     )
     # The calendar of the year the pupil left in, as it stood on their last day.
     context = await journal.school_context(
