@@ -35,6 +35,7 @@ from bot.testing.fake_api import FakeBotAPI
 from services.db.session import Engine, create_sessionmaker
 from services.demo import sandbox
 from services.demo.sandbox import ACCOUNTS, Cast, Role
+from services.linking import PersonKind
 
 TOKEN = "7000000000:OFFLINE-demo-token-for-the-local-bot-api"
 
@@ -68,9 +69,10 @@ Type as you would in Telegram: text and commands (/start, /marks, /homework 25.1
                               that has begun
   :final                      the period's final grades are entered for the child on screen
   :time [DAY] HH:MM           the school's clock moves forward to HH:MM (on the next school
-                              day when today has no lessons), or to the next DAY (mon … sun,
-                              пн … вс) at HH:MM: reminders, digests and reports due by then
-                              run (:time fri 16:00 brings the Friday reports); never back
+                              day when today has no lessons; for a teacher, the next day
+                              they teach), or to the next DAY (mon … sun, пн … вс) at HH:MM:
+                              reminders, digests and reports due by then run (:time fri
+                              16:00 brings the Friday reports); never back
   :time period-end            the clock moves to the morning after the final grades of the
                               child's current term fall due: the summary sheets and the
                               families' report cards go out
@@ -354,7 +356,12 @@ class Shell:
         now = self.now().astimezone(zone)
         at = time(int(match[2]), int(match[3]))
         if day is None and match[1] is None:
-            day = await sandbox.next_school_day(self.engine, self.cast.school_id, now.date())
+            # A teacher's next day is one they teach: their reminders are of its lessons.
+            person = self.cast.person(self.role)
+            staff = person.id if person.kind is PersonKind.STAFF else None
+            day = await sandbox.next_school_day(
+                self.engine, self.cast.school_id, now.date(), staff_id=staff
+            )
         elif day is None:
             # The next such day whose HH:MM is still ahead: today's, or a week on.
             ahead = (WEEKDAYS[str(match[1])] - now.weekday()) % 7

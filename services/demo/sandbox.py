@@ -152,13 +152,25 @@ async def school_zone(engine: AsyncEngine, school_id: int, default_zone: str) ->
     return ZoneInfo(name or default_zone)
 
 
-async def next_school_day(engine: AsyncEngine, school_id: int, day: date) -> date:
-    """The first day from `day` on with lessons at the school; `day` itself when none is left."""
+async def next_school_day(
+    engine: AsyncEngine, school_id: int, day: date, *, staff_id: int | None = None
+) -> date:
+    """The first day from `day` on with lessons the member of staff `staff_id` teaches or
+    takes (their reminders are of those), else with lessons at the school; `day` itself when
+    none is left."""
     async with engine.connect() as connection:
         found = (
             await connection.execute(
-                text("SELECT min(date) FROM lessons WHERE school_id = :s AND date >= :d"),
-                {"s": school_id, "d": day},
+                text(
+                    """
+                    SELECT coalesce(
+                      min(date) FILTER (WHERE CAST(:staff AS bigint)
+                                        IN (teacher_id, substitute_teacher_id)),
+                      min(date))
+                    FROM lessons WHERE school_id = :s AND date >= :d
+                    """
+                ),
+                {"s": school_id, "d": day, "staff": staff_id},
             )
         ).scalar()
     return found or day
