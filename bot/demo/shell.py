@@ -394,7 +394,7 @@ class Shell:
         await sandbox.release_now(self.engine, users)
         if queued:
             for _ in range(int(SEND_WAIT / 0.2)):
-                if not await sandbox.due_for(self.engine, users):
+                if not await sandbox.pending_for(self.engine, users):
                     break
                 await asyncio.sleep(0.2)
         await self.transcript.settle(self.account, 0.5)

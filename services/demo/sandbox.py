@@ -436,9 +436,10 @@ async def period_end(
     return None
 
 
-async def due_for(engine: AsyncEngine, user_ids: list[int]) -> int:
-    """Messages for these Telegram users waiting in the queue that are due now: the demo's
-    clock waits for them to go before it tells what arrived."""
+async def pending_for(engine: AsyncEngine, user_ids: list[int]) -> int:
+    """Messages for these Telegram users still waiting in the queue: the demo's clock waits
+    for them to go before it tells what arrived. `release_now` has made them all due; one the
+    chat's rate limit put off a second (a second message to the same chat) waits too."""
     async with engine.connect() as connection:
         return int(
             (
@@ -447,7 +448,7 @@ async def due_for(engine: AsyncEngine, user_ids: list[int]) -> int:
                         "SELECT count(*) FROM notifications n JOIN accounts a"
                         " ON a.id = n.account_id AND a.channel = 'telegram'"
                         " AND a.channel_user_id = ANY(:users)"
-                        " WHERE n.status = 'pending' AND n.not_before <= clock_timestamp()"
+                        " WHERE n.status = 'pending'"
                     ),
                     {"users": user_ids},
                 )
